@@ -1,0 +1,169 @@
+"""Configuration classes, read from the environment.
+
+`APP_ENV` picks the class (development, testing, production). Development and
+testing carry obviously fake secrets so a fresh checkout runs; production has no
+secret defaults and refuses to start when a secret is missing, is a dev default,
+or is shorter than 32 bytes.
+"""
+import os
+
+DEV_ACCESS_SECRET = "dev-access-secret-not-for-production-0000"
+DEV_SERVICE_TOKEN = "dev-service-token-not-for-production-0000"
+DEV_DEFAULT_SECRETS = {DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN}
+MIN_SECRET_BYTES = 32
+ASYNC_MODES = {"eventlet", "gevent", "threading"}
+MAIL_BACKENDS = {"smtp", "console"}
+
+
+def env_str(name, default=None):
+    """Return an environment variable, or `default` when unset or empty."""
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_int(name, default):
+    """Return an environment variable as an int."""
+    return int(env_str(name, default))
+
+
+def env_float(name, default):
+    """Return an environment variable as a float."""
+    return float(env_str(name, default))
+
+
+def env_bool(name, default=False):
+    """Return an environment variable as a boolean ("1", "true", "yes", "on")."""
+    value = env_str(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name, default=""):
+    """Return a comma-separated environment variable as a list of stripped strings."""
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+class ConfigurationError(RuntimeError):
+    """The service cannot start with this configuration."""
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    TESTING = False
+    PORT = env_int("PORT", 4000)
+
+    REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+    # Every Redis key this service uses starts with this prefix, so several
+    # deployments (or test runs) can share one Redis.
+    REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "notif")
+    # Pub/sub channel of the Socket.IO message queue; user_management's
+    # write-only emitter must publish on the same one.
+    SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL", "flask-socketio")
+    SOCKETIO_MESSAGE_QUEUE = True
+    SOCKETIO_ASYNC_MODE = env_str("SOCKETIO_ASYNC_MODE", "eventlet")
+    CORS_ORIGIN = env_list("CORS_ORIGIN", "http://localhost:5173")
+
+    JWT_ACCESS_SECRET = env_str("JWT_ACCESS_SECRET")
+    JWT_ALGORITHM = "HS256"
+    NOTIFICATIONS_SERVICE_TOKEN = env_str("NOTIFICATIONS_SERVICE_TOKEN")
+
+    MAIL_BACKEND = env_str("MAIL_BACKEND", "smtp")
+    MAIL_SERVER = env_str("SMTP_HOST", "127.0.0.1")
+    MAIL_PORT = env_int("SMTP_PORT", 25)
+    MAIL_USERNAME = env_str("SMTP_USER")
+    MAIL_PASSWORD = env_str("SMTP_PASS")
+    MAIL_DEFAULT_SENDER = env_str("SMTP_FROM", "User Management <no-reply@localhost>")
+    # SMTP_TLS: "true" for STARTTLS, "ssl" for implicit TLS (port 465), else plain.
+    MAIL_USE_TLS = env_str("SMTP_TLS", "false").lower() in {"1", "true", "yes", "on", "starttls"}
+    MAIL_USE_SSL = env_str("SMTP_TLS", "false").lower() == "ssl"
+    # Flask-Mail silently drops mail when TESTING unless told otherwise; the
+    # backend switch is MAIL_BACKEND, never this flag.
+    MAIL_SUPPRESS_SEND = False
+    SMTP_TIMEOUT = env_float("SMTP_TIMEOUT", 10)
+    PRODUCT_NAME = env_str("PRODUCT_NAME", "User Management")
+
+    EMAIL_SENDER_ENABLED = env_bool("EMAIL_SENDER_ENABLED", True)
+    EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 8)
+    EMAIL_RETRY_BASE_SECONDS = env_float("EMAIL_RETRY_BASE_SECONDS", 5)
+    EMAIL_RETRY_MAX_SECONDS = env_float("EMAIL_RETRY_MAX_SECONDS", 600)
+    # A pending job idle this long belongs to a crashed sender and is reclaimed;
+    # it must exceed the longest possible send (SMTP_TIMEOUT per SMTP step).
+    EMAIL_CLAIM_IDLE_SECONDS = env_float("EMAIL_CLAIM_IDLE_SECONDS", 120)
+    EMAIL_POLL_SECONDS = env_float("EMAIL_POLL_SECONDS", 1)
+    EMAIL_IDEMPOTENCY_TTL_SECONDS = env_int("EMAIL_IDEMPOTENCY_TTL_SECONDS", 7 * 24 * 3600)
+
+    MAX_CONTENT_LENGTH = 256 * 1024
+    JSON_SORT_KEYS = False
+
+    @classmethod
+    def validate(cls, settings):
+        """Raise ConfigurationError when `settings` cannot run; called by the factory."""
+        for name in ("JWT_ACCESS_SECRET", "NOTIFICATIONS_SERVICE_TOKEN"):
+            if not settings.get(name):
+                raise ConfigurationError(f"{name} must be set")
+        if settings.get("SOCKETIO_ASYNC_MODE") not in ASYNC_MODES:
+            raise ConfigurationError(f"SOCKETIO_ASYNC_MODE must be one of {sorted(ASYNC_MODES)}")
+        if settings.get("MAIL_BACKEND") not in MAIL_BACKENDS:
+            raise ConfigurationError(f"MAIL_BACKEND must be one of {sorted(MAIL_BACKENDS)}")
+        if "*" in settings.get("CORS_ORIGIN", []):
+            raise ConfigurationError("CORS_ORIGIN must list origins explicitly, not '*'")
+
+
+class DevelopmentConfig(Config):
+    """`make dev`: fake secrets; e-mails printed to stdout when no SMTP_HOST is set."""
+
+    ENV_NAME = "development"
+    JWT_ACCESS_SECRET = env_str("JWT_ACCESS_SECRET", DEV_ACCESS_SECRET)
+    NOTIFICATIONS_SERVICE_TOKEN = env_str("NOTIFICATIONS_SERVICE_TOKEN", DEV_SERVICE_TOKEN)
+    MAIL_BACKEND = env_str("MAIL_BACKEND", "smtp" if env_str("SMTP_HOST") else "console")
+
+
+class TestingConfig(DevelopmentConfig):
+    """In-process tests: no message queue, no background sender, instant retries."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    MAIL_BACKEND = env_str("MAIL_BACKEND", "smtp")
+    SOCKETIO_MESSAGE_QUEUE = env_bool("SOCKETIO_MESSAGE_QUEUE", False)
+    SOCKETIO_ASYNC_MODE = env_str("SOCKETIO_ASYNC_MODE", "threading")
+    EMAIL_SENDER_ENABLED = env_bool("EMAIL_SENDER_ENABLED", False)
+    EMAIL_RETRY_BASE_SECONDS = env_float("EMAIL_RETRY_BASE_SECONDS", 0)
+    SMTP_TIMEOUT = env_float("SMTP_TIMEOUT", 2)
+
+
+class ProductionConfig(Config):
+    """Deployed: no secret defaults, real SMTP only."""
+
+    ENV_NAME = "production"
+
+    @classmethod
+    def validate(cls, settings):
+        """Refuse missing, default or short secrets and the console mail backend."""
+        super().validate(settings)
+        for name in ("JWT_ACCESS_SECRET", "NOTIFICATIONS_SERVICE_TOKEN"):
+            value = settings[name]
+            if value in DEV_DEFAULT_SECRETS:
+                raise ConfigurationError(f"{name} is a development default; set a real secret")
+            if len(value.encode()) < MIN_SECRET_BYTES:
+                raise ConfigurationError(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
+        if settings["MAIL_BACKEND"] != "smtp":
+            raise ConfigurationError("MAIL_BACKEND=console prints e-mails to stdout; production needs smtp")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name=None):
+    """Return the config class for `name`, or for `APP_ENV` (default development)."""
+    name = name or env_str("APP_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigurationError(f"unknown APP_ENV {name!r}; expected one of {sorted(CONFIGS)}") from None

@@ -1,0 +1,1 @@
+"""Business rules of the service; no Flask request objects or status codes here."""

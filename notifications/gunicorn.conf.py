@@ -1,0 +1,39 @@
+"""Gunicorn settings for notifications: one async worker per container."""
+import os
+
+
+def _env_int(name, default):
+    """Return an int from the environment; unset or empty gives `default`."""
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+ASYNC_MODES = ("eventlet", "gevent")
+worker_class = os.environ.get("SOCKETIO_ASYNC_MODE", "eventlet").strip() or "eventlet"
+if worker_class not in ASYNC_MODES:
+    raise SystemExit(f"SOCKETIO_ASYNC_MODE must be one of {ASYNC_MODES}, not {worker_class!r}")
+
+bind = f"0.0.0.0:{_env_int('PORT', 4000)}"
+# Always one: Socket.IO's long-polling sessions live in the worker's memory, and
+# gunicorn cannot route a client back to the same worker. Scale with more
+# containers (`--scale notifications=N`) behind nginx's ip_hash instead;
+# GUNICORN_WORKERS is deliberately ignored here.
+workers = 1
+worker_connections = _env_int("GUNICORN_WORKER_CONNECTIONS", 1000)
+# For async workers this is the heartbeat deadline of the event loop, not a
+# per-request limit, so open WebSockets are not cut at 30 s.
+timeout = _env_int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = 30
+keepalive = _env_int("GUNICORN_KEEPALIVE", 10)
+# No preload_app: the worker monkey-patches (eventlet/gevent) before it imports
+# the app; preloading would import it unpatched in the master.
+preload_app = False
+
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+
+# See user_management/gunicorn.conf.py: ProxyFix in the app owns X-Forwarded-*.
+forwarded_allow_ips = ""
+
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None

@@ -1,0 +1,17 @@
+"""POST /api/notify."""
+from flask import Blueprint
+
+from ..controllers.notify import notify_user
+from ..schemas import NotifySchema
+from ..utils.http import json_body, require_service_token
+
+bp = Blueprint("notify", __name__, url_prefix="/api")
+
+
+@bp.post("/notify")
+@require_service_token
+def notify():
+    """Emit a `notification` event to one user's sockets, on whichever process holds them."""
+    body = NotifySchema().load(json_body())
+    notify_user(body["userId"], body["type"], body["message"], body["data"])
+    return {"success": True}, 202

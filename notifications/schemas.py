@@ -1,0 +1,109 @@
+"""marshmallow schemas for the HTTP API; unknown fields are rejected everywhere."""
+import re
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from .utils.mailer import TEMPLATES
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,200}$")
+_no_newline = validate.Regexp(r"^[^\r\n]*$", error="Must be a single line.")
+
+
+class StrictSchema(Schema):
+    """Base schema: unknown fields are an error."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class InviteContext(StrictSchema):
+    """Context of the `invite` template."""
+
+    link = fields.Url(schemes={"http", "https"}, require_tld=False, required=True)
+    inviterName = fields.String(validate=[validate.Length(max=200), _no_newline])
+    organizationName = fields.String(validate=[validate.Length(max=200), _no_newline])
+    role = fields.String(validate=validate.Length(max=50))
+    expiresAt = fields.String(validate=validate.Length(max=100))
+
+
+class OtpContext(StrictSchema):
+    """Context of the `otp` template."""
+
+    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4,10}$", error="Must be 4 to 10 digits."))
+    expiresInMinutes = fields.Integer(validate=validate.Range(min=1, max=1440))
+
+
+class PasswordResetContext(StrictSchema):
+    """Context of the `password-reset` template."""
+
+    link = fields.Url(schemes={"http", "https"}, require_tld=False, required=True)
+    expiresInMinutes = fields.Integer(validate=validate.Range(min=1, max=10080))
+
+
+class InviteAcceptedContext(StrictSchema):
+    """Context of the `invite-accepted` template."""
+
+    email = fields.Email(required=True)
+    name = fields.String(validate=[validate.Length(max=200), _no_newline])
+    role = fields.String(validate=validate.Length(max=50))
+    organizationName = fields.String(validate=[validate.Length(max=200), _no_newline])
+    link = fields.Url(schemes={"http", "https"}, require_tld=False)
+
+
+CONTEXT_SCHEMAS = {
+    "invite": InviteContext,
+    "otp": OtpContext,
+    "password-reset": PasswordResetContext,
+    "invite-accepted": InviteAcceptedContext,
+}
+assert set(CONTEXT_SCHEMAS) == set(TEMPLATES)
+
+
+class SendEmailSchema(StrictSchema):
+    """Body of POST /api/email/send: a template with its context, or a ready subject/html/text."""
+
+    to = fields.Email(required=True)
+    template = fields.String(validate=validate.OneOf(TEMPLATES))
+    context = fields.Dict(keys=fields.String())
+    subject = fields.String(validate=[validate.Length(min=1, max=300), _no_newline])
+    html = fields.String(validate=validate.Length(min=1, max=200_000))
+    text = fields.String(validate=validate.Length(min=1, max=100_000))
+
+    @validates_schema
+    def check_shape(self, data, **kwargs):
+        """Require exactly one of the two shapes and a context that fits the template."""
+        raw = {"subject", "html", "text"} & data.keys()
+        if "template" in data:
+            if raw:
+                raise ValidationError("Give either template and context, or subject, html and text.", "_schema")
+            schema = CONTEXT_SCHEMAS[data["template"]]()
+            try:
+                data["context"] = schema.load(data.get("context") or {})
+            except ValidationError as exc:
+                raise ValidationError(exc.messages, "context") from None
+        elif "context" in data:
+            raise ValidationError("context needs a template.", "context")
+        else:
+            missing = {"subject", "html", "text"} - raw
+            if missing:
+                raise ValidationError(
+                    {name: ["Missing data for required field."] for name in sorted(missing)}
+                )
+
+
+class NotifySchema(StrictSchema):
+    """Body of POST /api/notify: a `notification` event for one user."""
+
+    userId = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    type = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    message = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    data = fields.Dict(load_default=dict)
+
+
+class SendEmailResultSchema(Schema):
+    """Response of POST /api/email/send."""
+
+    success = fields.Boolean(dump_default=True)
+    queued = fields.Boolean(dump_default=True)
+    id = fields.String()
+    duplicate = fields.Boolean()

@@ -1,0 +1,43 @@
+"""Socket.IO handlers: authenticate on connect and join the user's rooms.
+
+Events other services emit (through the Redis message queue, to these rooms):
+`notification` {type, message, timestamp, data} and
+`inviteStatusUpdate` {inviteId, email, role, status, organization, timestamp}.
+"""
+from flask import current_app, session
+from flask_socketio import emit, join_room
+
+from .controllers.notify import org_room, role_room, user_room
+from .exceptions import InvalidToken
+from .extensions import socketio
+from .utils.tokens import verify_access_token
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    """Accept only a valid access token in `auth.token`; join user, role and org rooms."""
+    token = auth.get("token") if isinstance(auth, dict) else None
+    try:
+        claims = verify_access_token(
+            token, current_app.config["JWT_ACCESS_SECRET"], current_app.config["JWT_ALGORITHM"]
+        )
+    except InvalidToken as exc:
+        raise ConnectionRefusedError(exc.message) from None
+    session["user_id"] = claims["sub"]
+    session["role"] = claims["role"]
+    session["org"] = claims.get("org")
+    join_room(user_room(claims["sub"]))
+    join_room(role_room(claims["role"]))
+    if claims.get("org"):
+        join_room(org_room(claims["org"]))
+
+
+@socketio.on("register")
+def on_register(data=None):
+    """Legacy client event: (re)join the user's room, only for the token's own user id."""
+    user_id = data.get("userId") if isinstance(data, dict) else None
+    if user_id is None or str(user_id) != session.get("user_id"):
+        emit("error", {"message": "You can only register for your own user id"})
+        return {"success": False}
+    join_room(user_room(session["user_id"]))
+    return {"success": True, "userId": session["user_id"]}

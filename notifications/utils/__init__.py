@@ -1,0 +1,1 @@
+"""Helpers shared by controllers, routes and commands."""

@@ -1,0 +1,112 @@
+"""user_management: users, roles, organizations, invites and authentication."""
+import logging
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import config_for
+from .extensions import cors, jwt, limiter, talisman
+
+log = logging.getLogger(__name__)
+
+API_CSP = {"default-src": "'none'", "frame-ancestors": "'none'"}
+
+
+def create_app(config=None, **overrides):
+    """Build the user_management app.
+
+    `config` is a config class or an APP_ENV name (default: `APP_ENV`);
+    keyword overrides are applied on top, which is how tests tune settings.
+    """
+    config_class = config if isinstance(config, type) else config_for(config)
+    app = Flask(__name__)
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    config_class.validate(app.config)
+    app.config["ENV_NAME"] = config_class.ENV_NAME
+
+    register_extensions(app)
+    register_database(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_background_jobs(app)
+    return app
+
+
+def register_extensions(app):
+    """Bind every extension to the app."""
+    app.config.update(
+        JWT_SECRET_KEY=app.config["JWT_ACCESS_SECRET"],
+        JWT_ACCESS_TOKEN_EXPIRES=app.config["JWT_ACCESS_EXPIRES"],
+        JWT_DECODE_ALGORITHMS=[app.config["JWT_ALGORITHM"]],
+        RATELIMIT_STORAGE_URI=app.config["REDIS_URL"],
+        # The prefix goes to the storage: Limiter keeps the first app's RATELIMIT_KEY_PREFIX forever.
+        RATELIMIT_STORAGE_OPTIONS={"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:rl"},
+        RATELIMIT_APPLICATION=app.config["RATELIMIT_API"],
+        RATELIMIT_HEADERS_ENABLED=True,
+        # Redis down: keep limiting per process rather than not at all, or failing every request.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+    )
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+    jwt.init_app(app)
+    limiter.init_app(app)
+    cors.init_app(app, resources={r"/api/*": {"origins": app.config["CORS_ORIGIN"]}},
+                  supports_credentials=True, expose_headers=["Retry-After", "X-Request-ID"])
+    production = app.config["ENV_NAME"] == "production"
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        strict_transport_security=production,
+        session_cookie_secure=production,
+        content_security_policy=API_CSP,
+        frame_options="DENY",
+        referrer_policy="no-referrer",
+    )
+    from .middleware import auth  # noqa: F401  (registers the JWT callbacks)
+
+
+def register_database(app):
+    """Connect mongoengine and make sure the declared indexes exist."""
+    from .models import EmailOutbox, Invite, Organization, RefreshToken, User
+    from .utils.database import connect_database, ensure_indexes
+
+    connect_database(app.config["MONGODB_URI"])
+    ensure_indexes(User, Organization, Invite, RefreshToken, EmailOutbox)
+
+
+def register_blueprints(app):
+    """Mount the routes."""
+    from .routes import auth, health, invites, organization, users
+
+    for module in (health, auth, invites, organization, users):
+        app.register_blueprint(module.bp)
+
+
+def register_errorhandlers(app):
+    """Turn every error into the API's JSON error shape."""
+    from .middleware.error_handlers import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_commands(app):
+    """Add the operational Flask CLI commands."""
+    from .commands import register
+
+    register(app)
+
+
+def register_background_jobs(app):
+    """Create the bootstrap admin and start the outbox deliverer."""
+    from .controllers.user_controller import bootstrap_super_admin
+    from .utils.notification_client import start_outbox_deliverer
+
+    email, password = app.config["BOOTSTRAP_ADMIN_EMAIL"], app.config["BOOTSTRAP_ADMIN_PASSWORD"]
+    if email and password:
+        with app.app_context():
+            if bootstrap_super_admin(email, password) is not None:
+                log.info("bootstrap super_admin created")
+    start_outbox_deliverer(app)

@@ -1,0 +1,34 @@
+"""Operational commands: `flask --app wsgi:user_management_app <command>`."""
+import click
+
+from .exceptions import DomainError
+
+
+def register(app):
+    """Attach the commands to `app`."""
+
+    @app.cli.command("create-superadmin")
+    @click.option("--email", required=True, help="Email address of the new super admin.")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+                  help="Password (prompted for when omitted).")
+    @click.option("--first-name", default="Super", show_default=True)
+    @click.option("--last-name", default="Admin", show_default=True)
+    def create_superadmin(email, password, first_name, last_name):
+        """Create a super_admin account (the first one cannot come from an invite)."""
+        from .controllers.user_controller import create_super_admin
+
+        try:
+            user = create_super_admin(email, password, first_name, last_name)
+        except DomainError as error:
+            details = "; ".join(sum((list(v) for v in (error.errors or {}).values()), []))
+            raise click.ClickException(f"{error.message}{': ' + details if details else ''}") from None
+        click.echo(f"Created super_admin {user.email} ({user.id})")
+
+    @app.cli.command("deliver-outbox")
+    @click.option("--limit", default=100, show_default=True, help="At most this many emails.")
+    def deliver_outbox(limit):
+        """Hand the due emails of the outbox to the notifications service."""
+        from .utils.notification_client import deliver_due
+
+        sent, failed = deliver_due(limit)
+        click.echo(f"sent={sent} failed={failed}")

@@ -1,0 +1,167 @@
+"""Configuration classes, read from the environment.
+
+`APP_ENV` picks the class (development, testing, production). Development and
+testing carry safe, obviously fake secrets so `make dev` and `make test` work on a
+fresh machine; production has no defaults for secrets and refuses to start when a
+secret is missing, is one of the dev defaults, or is shorter than 32 bytes.
+"""
+import os
+from datetime import timedelta
+
+DEV_ACCESS_SECRET = "dev-access-secret-not-for-production-0000"
+DEV_REFRESH_SECRET = "dev-refresh-secret-not-for-production-000"
+DEV_SERVICE_TOKEN = "dev-service-token-not-for-production-0000"
+# A Fernet key (urlsafe base64 of 32 bytes) used only by dev and test configs.
+DEV_TOTP_ENCRYPTION_KEY = "ZGV2LXRvdHAta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
+DEV_DEFAULT_SECRETS = {DEV_ACCESS_SECRET, DEV_REFRESH_SECRET, DEV_SERVICE_TOKEN, DEV_TOTP_ENCRYPTION_KEY}
+MIN_SECRET_BYTES = 32
+
+
+def env_str(name, default=None):
+    """Return an environment variable, or `default` when unset or empty."""
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_int(name, default):
+    """Return an environment variable as an int."""
+    return int(env_str(name, default))
+
+
+def env_bool(name, default=False):
+    """Return an environment variable as a boolean ("1", "true", "yes", "on")."""
+    value = env_str(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name, default=""):
+    """Return a comma-separated environment variable as a list of stripped strings."""
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+class ConfigurationError(RuntimeError):
+    """The service cannot start with this configuration."""
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    TESTING = False
+    PORT = env_int("PORT", 3000)
+
+    MONGODB_URI = env_str("MONGODB_URI", "mongomock://localhost/user_management")
+    REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+    # Every Redis key and channel this service uses starts with this prefix, so
+    # several deployments (or test runs) can share one Redis.
+    REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "um")
+    SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL", "flask-socketio")
+
+    JWT_ACCESS_SECRET = env_str("JWT_ACCESS_SECRET")
+    JWT_REFRESH_SECRET = env_str("JWT_REFRESH_SECRET")
+    JWT_ACCESS_EXPIRES = timedelta(seconds=env_int("JWT_ACCESS_EXPIRES", 15 * 60))
+    JWT_REFRESH_EXPIRES = timedelta(seconds=env_int("JWT_REFRESH_EXPIRES", 7 * 24 * 3600))
+    # Absolute lifetime of a login's refresh-token family, however often it rotates.
+    REFRESH_FAMILY_MAX_AGE = timedelta(seconds=env_int("REFRESH_FAMILY_MAX_AGE", 30 * 24 * 3600))
+    JWT_ALGORITHM = "HS256"
+    JWT_TOKEN_LOCATION = ["headers"]
+
+    INVITE_EXPIRES = timedelta(days=7)
+    BCRYPT_ROUNDS = 12
+
+    CORS_ORIGIN = env_list("CORS_ORIGIN", "http://localhost:5173")
+    FRONTEND_URL = env_str("FRONTEND_URL", "http://localhost:3000").rstrip("/")
+    NOTIFICATIONS_URL = env_str("NOTIFICATIONS_URL", "http://127.0.0.1:4000").rstrip("/")
+    NOTIFICATIONS_SERVICE_TOKEN = env_str("NOTIFICATIONS_SERVICE_TOKEN")
+    NOTIFICATIONS_TIMEOUT = float(env_str("NOTIFICATIONS_TIMEOUT", "3"))
+    # Seconds between outbox sweeps by the in-process deliverer; 0 turns it off.
+    OUTBOX_POLL_INTERVAL = float(env_str("OUTBOX_POLL_INTERVAL", "10"))
+    OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 20)
+
+    TOTP_ENCRYPTION_KEY = env_str("TOTP_ENCRYPTION_KEY")
+    TOTP_ISSUER = env_str("TOTP_ISSUER", "User Management")
+    TOTP_VALID_WINDOW = env_int("TOTP_VALID_WINDOW", 1)
+
+    RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_API = env_str("RATELIMIT_API", "100 per 15 minutes")
+    RATELIMIT_LOGIN_FAILURES = env_str("RATELIMIT_LOGIN_FAILURES", "5 per 15 minutes")
+    # Number of reverse proxies in front of the service whose X-Forwarded-* to trust.
+    PROXY_COUNT = env_int("PROXY_COUNT", 0)
+    FORCE_HTTPS = env_bool("FORCE_HTTPS", False)
+
+    BOOTSTRAP_ADMIN_EMAIL = env_str("BOOTSTRAP_ADMIN_EMAIL")
+    BOOTSTRAP_ADMIN_PASSWORD = env_str("BOOTSTRAP_ADMIN_PASSWORD")
+
+    MAX_CONTENT_LENGTH = 64 * 1024
+    JSON_SORT_KEYS = False
+
+    @classmethod
+    def validate(cls, settings):
+        """Raise ConfigurationError when `settings` cannot run; called by the factory."""
+        for name in ("JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET"):
+            if not settings.get(name):
+                raise ConfigurationError(f"{name} must be set")
+
+
+class DevelopmentConfig(Config):
+    """`make dev`: embedded database, fake secrets, single process."""
+
+    ENV_NAME = "development"
+    DEBUG = False
+    JWT_ACCESS_SECRET = env_str("JWT_ACCESS_SECRET", DEV_ACCESS_SECRET)
+    JWT_REFRESH_SECRET = env_str("JWT_REFRESH_SECRET", DEV_REFRESH_SECRET)
+    NOTIFICATIONS_SERVICE_TOKEN = env_str("NOTIFICATIONS_SERVICE_TOKEN", DEV_SERVICE_TOKEN)
+    TOTP_ENCRYPTION_KEY = env_str("TOTP_ENCRYPTION_KEY", DEV_TOTP_ENCRYPTION_KEY)
+
+
+class TestingConfig(DevelopmentConfig):
+    """The test suite: fast hashing, isolated Redis keys, no background threads."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    BCRYPT_ROUNDS = 4
+    MONGODB_URI = env_str("MONGODB_URI", "mongomock://localhost/test_user_management")
+    OUTBOX_POLL_INTERVAL = 0
+    NOTIFICATIONS_URL = env_str("TEST_NOTIFICATIONS_URL", "http://127.0.0.1:9")
+    NOTIFICATIONS_TIMEOUT = 0.5
+
+
+class ProductionConfig(Config):
+    """Deployed behind nginx: no secret defaults, HSTS, one trusted proxy."""
+
+    ENV_NAME = "production"
+    PROXY_COUNT = env_int("PROXY_COUNT", 1)
+    MONGODB_URI = env_str("MONGODB_URI")
+
+    @classmethod
+    def validate(cls, settings):
+        """Refuse missing, default or short secrets and an in-memory database."""
+        super().validate(settings)
+        for name in ("JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET", "NOTIFICATIONS_SERVICE_TOKEN", "TOTP_ENCRYPTION_KEY"):
+            value = settings.get(name)
+            if not value:
+                raise ConfigurationError(f"{name} must be set in production")
+            if value in DEV_DEFAULT_SECRETS:
+                raise ConfigurationError(f"{name} is a development default; set a real secret")
+            if len(value.encode()) < MIN_SECRET_BYTES:
+                raise ConfigurationError(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
+        if not settings.get("MONGODB_URI") or settings["MONGODB_URI"].startswith("mongomock://"):
+            raise ConfigurationError("MONGODB_URI must point at a real MongoDB in production")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name=None):
+    """Return the config class for `name`, or for `APP_ENV` (default development)."""
+    name = name or env_str("APP_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigurationError(f"unknown APP_ENV {name!r}; expected one of {sorted(CONFIGS)}") from None

@@ -1,0 +1,227 @@
+"""Invites: create, inspect, accept (single use under concurrency), list, revoke, resend."""
+from bson import ObjectId
+from bson.errors import InvalidId
+from flask import current_app
+from mongoengine.errors import NotUniqueError
+
+from ..exceptions import Conflict, Forbidden, Gone, NotFound
+from ..models import Invite, Organization, User
+from ..models.invite import ACCEPTED, EXPIRED, PENDING, REVOKED
+from ..utils.notification_client import queue_email
+from ..utils.pagination import paginate
+from ..utils.passwords import hash_password
+from ..utils.roles import CLIENT_ADMIN, CLIENT_USER, can_invite, is_staff, outranks
+from ..utils.socket_client import broadcast_invite_status, notify_user
+from ..utils.timeutil import isoformat, utcnow
+from ..utils.tokens import new_token, token_digest
+
+GONE_MESSAGES = {
+    EXPIRED: "This invite has expired",
+    ACCEPTED: "This invite has already been used",
+    REVOKED: "This invite has been revoked",
+}
+
+
+def _invite_link(token):
+    return f"{current_app.config['FRONTEND_URL']}/accept-invite?token={token}"
+
+
+def _send_invite_email(invite, token, inviter):
+    organization = invite.organization
+    queue_email(
+        invite.email,
+        "invite",
+        {
+            "inviteLink": _invite_link(token),
+            "inviterName": inviter.full_name,
+            "role": invite.role,
+            "organizationName": organization.name if organization else None,
+            "expiresAt": isoformat(invite.expires_at),
+        },
+    )
+
+
+def _organization_for_new_invite(inviter, role, organization_name):
+    """Return (organization, created) for an invite of `role`."""
+    if role == CLIENT_ADMIN:
+        name = organization_name.strip()
+        if Organization.objects(name_key=name.lower()).first() is not None:
+            raise Conflict("An organization with this name already exists")
+        try:
+            return Organization(name=name, created_by=inviter).save(), True
+        except NotUniqueError:
+            raise Conflict("An organization with this name already exists") from None
+    if role == CLIENT_USER:
+        return inviter.organization, False
+    return None, False
+
+
+def create_invite(inviter, email, role, organization_name=None):
+    """Invite `email` as `role`; a client_admin invite creates its organization."""
+    if not can_invite(inviter.role, role):
+        raise Forbidden(f"A {inviter.role} cannot invite a {role}")
+    if User.objects(email=email).first() is not None:
+        raise Conflict("An account with this email already exists")
+    if Invite.objects(email=email, **Invite.usable_filter()).first() is not None:
+        raise Conflict("A pending invite for this email already exists")
+    organization, created = _organization_for_new_invite(inviter, role, organization_name)
+    token = new_token()
+    try:
+        invite = Invite(
+            email=email,
+            role=role,
+            organization=organization,
+            invited_by=inviter,
+            token_hash=token_digest(token),
+            expires_at=utcnow() + current_app.config["INVITE_EXPIRES"],
+        ).save()
+    except Exception:
+        if created:
+            organization.delete()
+        raise
+    _send_invite_email(invite, token, inviter)
+    broadcast_invite_status(invite)
+    return invite
+
+
+def _invite_by_token(token):
+    invite = Invite.objects(token_hash=token_digest(token)).first()
+    if invite is None:
+        raise NotFound("Invite not found")
+    return invite
+
+
+def _raise_unusable(invite):
+    raise Gone(GONE_MESSAGES.get(invite.effective_status(), "This invite can no longer be used"))
+
+
+def invite_details(token):
+    """Return what the accept page shows: email, role, organization, inviter, expiry."""
+    invite = _invite_by_token(token)
+    if not invite.is_usable():
+        _raise_unusable(invite)
+    organization = invite.organization
+    inviter = invite.invited_by
+    return {
+        "email": invite.email,
+        "role": invite.role,
+        "organizationName": organization.name if organization else None,
+        "invitedBy": inviter.full_name if inviter else None,
+        "expiresAt": isoformat(invite.expires_at),
+    }
+
+
+def accept_invite(token, first_name, last_name, password):
+    """Create the invited account; of two simultaneous accepts exactly one succeeds."""
+    password_hash = hash_password(password, current_app.config["BCRYPT_ROUNDS"])
+    now = utcnow()
+    invite = Invite.objects(token_hash=token_digest(token), **Invite.usable_filter(now)).modify(
+        new=True, set__status=ACCEPTED, set__accepted_at=now, set__updated_at=now
+    )
+    if invite is None:
+        _raise_unusable(_invite_by_token(token))
+    try:
+        user = User(
+            email=invite.email,
+            password_hash=password_hash,
+            first_name=first_name.strip(),
+            last_name=last_name.strip(),
+            role=invite.role,
+            organization=invite.organization,
+            invited_by=invite.invited_by,
+        ).save()
+    except Exception as exc:
+        Invite.objects(id=invite.id, status=ACCEPTED).update_one(set__status=PENDING, set__accepted_at=None)
+        if isinstance(exc, NotUniqueError):
+            raise Conflict("An account with this email already exists") from None
+        raise
+    Invite.objects(id=invite.id).update_one(set__accepted_user=user)
+    _announce_acceptance(invite, user)
+    return user
+
+
+def _announce_acceptance(invite, user):
+    inviter = invite.invited_by
+    if inviter is not None:
+        notify_user(
+            str(inviter.id),
+            "inviteAccepted",
+            f"{user.full_name} ({user.email}) accepted your invite",
+            {"inviteId": str(invite.id), "userId": str(user.id), "email": user.email, "role": user.role},
+        )
+        queue_email(
+            inviter.email,
+            "invite-accepted",
+            {"inviterName": inviter.full_name, "inviteeName": user.full_name, "inviteeEmail": user.email,
+             "role": user.role},
+        )
+    broadcast_invite_status(invite)
+
+
+def list_invites(user, page, limit, status=None):
+    """Invites sent by `user`, newest first, optionally filtered by effective status."""
+    queryset = Invite.objects(invited_by=user)
+    now = utcnow()
+    if status == PENDING:
+        queryset = queryset.filter(status=PENDING, expires_at__gt=now)
+    elif status == EXPIRED:
+        queryset = queryset.filter(status=PENDING, expires_at__lte=now)
+    elif status:
+        queryset = queryset.filter(status=status)
+    return paginate(queryset.order_by("-created_at"), page, limit)
+
+
+def find_manageable_invite(actor, invite_id):
+    """Return an invite `actor` may revoke or resend: its own, or one sent by a lower role.
+
+    A client_admin manages its organization's invites; an invite of another
+    organization is reported as missing so its id does not leak.
+    """
+    try:
+        invite = Invite.objects(id=ObjectId(invite_id)).first()
+    except (InvalidId, TypeError):
+        invite = None
+    if invite is None:
+        raise NotFound("Invite not found")
+    if invite.reference_id("invited_by") == str(actor.id):
+        return invite
+    if not is_staff(actor.role):
+        if invite.reference_id("organization") != actor.organization_id or actor.role != CLIENT_ADMIN:
+            raise NotFound("Invite not found")
+        return invite
+    inviter = invite.invited_by
+    if inviter is None or not outranks(actor.role, inviter.role):
+        raise Forbidden("Only the inviter or a higher role can manage this invite")
+    return invite
+
+
+def revoke_invite(actor, invite_id):
+    """Revoke a pending invite; its link stops working at once."""
+    invite = find_manageable_invite(actor, invite_id)
+    now = utcnow()
+    revoked = Invite.objects(id=invite.id, status=PENDING).modify(
+        new=True, set__status=REVOKED, set__revoked_at=now, set__revoked_by=actor, set__updated_at=now
+    )
+    if revoked is None:
+        raise Conflict(f"Only a pending invite can be revoked; this one is {invite.effective_status()}")
+    broadcast_invite_status(revoked)
+    return revoked
+
+
+def resend_invite(actor, invite_id):
+    """Issue a fresh token and expiry for a pending or expired invite; the old link dies."""
+    invite = find_manageable_invite(actor, invite_id)
+    token = new_token()
+    now = utcnow()
+    resent = Invite.objects(id=invite.id, status=PENDING).modify(
+        new=True,
+        set__token_hash=token_digest(token),
+        set__expires_at=now + current_app.config["INVITE_EXPIRES"],
+        set__updated_at=now,
+        inc__send_count=1,
+    )
+    if resent is None:
+        raise Conflict(f"Only a pending or expired invite can be resent; this one is {invite.effective_status()}")
+    _send_invite_email(resent, token, resent.invited_by or actor)
+    broadcast_invite_status(resent)
+    return resent

@@ -1,0 +1,26 @@
+"""Read a JSON request body and validate it with a marshmallow schema."""
+from flask import request
+from werkzeug.exceptions import UnsupportedMediaType
+
+from ..exceptions import BadRequest
+
+
+def json_body(schema):
+    """Return `schema.load(body)`; 415 for a non-JSON body, 400 for malformed JSON or a non-object."""
+    if not request.is_json:
+        if not request.get_data(cache=True):
+            data = {}
+        else:
+            raise UnsupportedMediaType("Content-Type must be application/json")
+    else:
+        data = request.get_json(silent=True)
+        if data is None:
+            raise BadRequest("Malformed JSON body")
+    if not isinstance(data, dict):
+        raise BadRequest("The JSON body must be an object")
+    return schema.load(data)
+
+
+def query_args(schema):
+    """Return `schema.load(query string)`."""
+    return schema.load(request.args.to_dict())

@@ -1,0 +1,8 @@
+"""MongoDB documents of the user_management service."""
+from .email_outbox import EmailOutbox
+from .invite import Invite
+from .organization import Organization
+from .refresh_token import RefreshToken
+from .user import User
+
+__all__ = ["EmailOutbox", "Invite", "Organization", "RefreshToken", "User"]

@@ -1,0 +1,88 @@
+"""Invite: the only way an account comes into being."""
+from mongoengine import DateTimeField, Document, EmailField, IntField, ReferenceField, StringField
+
+from ..utils.roles import ROLES
+from ..utils.timeutil import isoformat, utcnow
+
+PENDING = "pending"
+ACCEPTED = "accepted"
+REVOKED = "revoked"
+EXPIRED = "expired"
+STORED_STATUSES = (PENDING, ACCEPTED, REVOKED)
+
+
+class Invite(Document):
+    """A single-use, expiring invitation for one email address and one role.
+
+    Stored status is pending, accepted or revoked; "expired" is derived from
+    `expires_at` so no sweeper is needed. The token itself is never stored,
+    only its digest.
+    """
+
+    email = EmailField(required=True)
+    role = StringField(required=True, choices=ROLES)
+    organization = ReferenceField("Organization", null=True)
+    invited_by = ReferenceField("User", required=True, db_field="invitedBy")
+    token_hash = StringField(required=True, unique=True, db_field="tokenHash")
+    status = StringField(choices=STORED_STATUSES, default=PENDING)
+    expires_at = DateTimeField(required=True, db_field="expiresAt")
+    accepted_at = DateTimeField(null=True, db_field="acceptedAt")
+    accepted_user = ReferenceField("User", null=True, db_field="acceptedUser")
+    revoked_at = DateTimeField(null=True, db_field="revokedAt")
+    revoked_by = ReferenceField("User", null=True, db_field="revokedBy")
+    send_count = IntField(default=1, db_field="sendCount")
+    created_at = DateTimeField(default=utcnow, db_field="createdAt")
+    updated_at = DateTimeField(default=utcnow, db_field="updatedAt")
+
+    meta = {
+        "collection": "invites",
+        "indexes": ["token_hash", "email", ("invited_by", "-created_at"), "organization"],
+        "ordering": ["-created_at"],
+    }
+
+    def effective_status(self, now=None):
+        """Return pending, accepted, revoked or expired."""
+        if self.status == PENDING and self.expires_at <= (now or utcnow()):
+            return EXPIRED
+        return self.status
+
+    def is_usable(self, now=None):
+        """True while the invite can still be accepted."""
+        return self.effective_status(now) == PENDING
+
+    @classmethod
+    def usable_filter(cls, now=None):
+        """Query filter matching invites that can still be accepted."""
+        return {"status": PENDING, "expires_at__gt": now or utcnow()}
+
+    def reference_id(self, field):
+        """Return the id of a reference field without dereferencing it."""
+        ref = self._data.get(field)
+        if ref is None:
+            return None
+        return str(getattr(ref, "id", ref))
+
+    def to_dict(self):
+        """Return the JSON shape used by the list and create endpoints."""
+        organization = self.organization
+        inviter = self.invited_by
+        return {
+            "id": str(self.id),
+            "email": self.email,
+            "role": self.role,
+            "organization": {"id": str(organization.id), "name": organization.name} if organization else None,
+            "invitedBy": {
+                "id": str(inviter.id),
+                "email": inviter.email,
+                "firstName": inviter.first_name,
+                "lastName": inviter.last_name,
+            }
+            if inviter
+            else None,
+            "status": self.effective_status(),
+            "expiresAt": isoformat(self.expires_at),
+            "acceptedAt": isoformat(self.accepted_at),
+            "revokedAt": isoformat(self.revoked_at),
+            "sendCount": self.send_count,
+            "createdAt": isoformat(self.created_at),
+        }

@@ -1,0 +1,45 @@
+"""RefreshToken: one link in a rotating chain (a "family") that starts at login."""
+from mongoengine import DateTimeField, Document, ReferenceField, StringField
+
+from ..utils.timeutil import utcnow
+
+
+class RefreshToken(Document):
+    """A stored refresh token, kept only as a digest.
+
+    Each refresh rotates the token: the presented one is marked used and a new
+    one joins the same family. Presenting a used or revoked token again means it
+    leaked, so the whole family is revoked (RFC 9700 §4.14.2).
+    """
+
+    token_hash = StringField(required=True, unique=True, db_field="tokenHash")
+    user = ReferenceField("User", required=True)
+    family = StringField(required=True)
+    expires_at = DateTimeField(required=True, db_field="expiresAt")
+    family_expires_at = DateTimeField(required=True, db_field="familyExpiresAt")
+    used_at = DateTimeField(null=True, db_field="usedAt")
+    revoked_at = DateTimeField(null=True, db_field="revokedAt")
+    created_at = DateTimeField(default=utcnow, db_field="createdAt")
+    user_agent = StringField(max_length=512, null=True, db_field="userAgent")
+    ip = StringField(max_length=64, null=True)
+
+    meta = {
+        "collection": "refreshtokens",
+        "indexes": [
+            "token_hash",
+            "family",
+            "user",
+            # MongoDB drops a document once its expiresAt has passed.
+            {"fields": ["expires_at"], "expireAfterSeconds": 0},
+        ],
+    }
+
+    @classmethod
+    def revoke_family(cls, family, now=None):
+        """Revoke every live token of a family; returns how many were revoked."""
+        return cls.objects(family=family, revoked_at=None).update(set__revoked_at=now or utcnow())
+
+    @classmethod
+    def revoke_all_for_user(cls, user, now=None):
+        """Revoke every live token of a user; returns how many were revoked."""
+        return cls.objects(user=user, revoked_at=None).update(set__revoked_at=now or utcnow())

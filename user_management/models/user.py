@@ -1,0 +1,76 @@
+"""User: an account, created only by accepting an invite (or the bootstrap admin)."""
+from mongoengine import (
+    BooleanField,
+    DateTimeField,
+    Document,
+    EmailField,
+    IntField,
+    ReferenceField,
+    StringField,
+)
+
+from ..utils.roles import ROLES, is_staff
+from ..utils.timeutil import isoformat, utcnow
+from .organization import TWO_FACTOR_METHODS
+
+
+class User(Document):
+    """An account with one role; client roles belong to exactly one organization."""
+
+    email = EmailField(required=True, unique=True)
+    password_hash = StringField(required=True, db_field="password")
+    first_name = StringField(required=True, max_length=100, db_field="firstName")
+    last_name = StringField(required=True, max_length=100, db_field="lastName")
+    role = StringField(required=True, choices=ROLES)
+    organization = ReferenceField("Organization", null=True)
+    # Staff choose their own second factor; organization members follow the organization.
+    two_factor_method = StringField(choices=TWO_FACTOR_METHODS, null=True, db_field="twoFactorMethod")
+    is_active = BooleanField(default=True, db_field="isActive")
+    # Bumped to invalidate every access token issued before (logout-all, deactivation, reset).
+    token_version = IntField(default=0, db_field="tokenVersion")
+    invited_by = ReferenceField("User", null=True, db_field="invitedBy")
+    last_login_at = DateTimeField(null=True, db_field="lastLoginAt")
+    created_at = DateTimeField(default=utcnow, db_field="createdAt")
+    updated_at = DateTimeField(default=utcnow, db_field="updatedAt")
+
+    meta = {"collection": "users", "indexes": ["email", "organization", "role"]}
+
+    def clean(self):
+        """Enforce: staff have no organization, organization roles have one."""
+        from ..exceptions import InvalidInput
+
+        self.email = self.email.strip().lower()
+        if is_staff(self.role) and self.organization is not None:
+            raise InvalidInput("Staff users cannot belong to an organization")
+        if not is_staff(self.role) and self.organization is None:
+            raise InvalidInput(f"A {self.role} must belong to an organization")
+        self.updated_at = utcnow()
+
+    @property
+    def full_name(self):
+        """First and last name, for emails and invite details."""
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def organization_id(self):
+        """The organization's id as a string, or None for staff (no dereference)."""
+        ref = self._data.get("organization")
+        if ref is None:
+            return None
+        return str(getattr(ref, "id", ref))
+
+    def to_dict(self):
+        """Return the public JSON shape, without any secret."""
+        return {
+            "id": str(self.id),
+            "email": self.email,
+            "firstName": self.first_name,
+            "lastName": self.last_name,
+            "role": self.role,
+            "organization": self.organization_id,
+            "twoFactorMethod": self.two_factor_method,
+            "isActive": self.is_active,
+            "lastLoginAt": isoformat(self.last_login_at),
+            "createdAt": isoformat(self.created_at),
+            "updatedAt": isoformat(self.updated_at),
+        }

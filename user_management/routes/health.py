@@ -1,0 +1,18 @@
+"""/health: is the service able to serve? Checks MongoDB and Redis."""
+from flask import Blueprint, current_app, jsonify
+
+from ..extensions import limiter
+from ..utils.database import database_is_up
+from ..utils.redis_client import redis_is_up
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/health")
+@limiter.exempt
+def health():
+    """200 when MongoDB and Redis answer, 503 otherwise."""
+    checks = {"mongodb": "up" if database_is_up() else "down", "redis": "up" if redis_is_up() else "down"}
+    healthy = all(state == "up" for state in checks.values())
+    body = {"success": healthy, "status": "ok" if healthy else "degraded", "service": "user_management", "checks": checks}
+    return jsonify(body), 200 if healthy else 503

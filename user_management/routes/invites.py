@@ -1,0 +1,58 @@
+"""/api/invites: create, details, accept, list, revoke, resend."""
+from flask import Blueprint, jsonify
+from flask_jwt_extended import current_user
+
+from ..controllers import invite_controller
+from ..middleware.auth import auth_required
+from ..middleware.request_parsing import json_body, query_args
+from ..schemas.invite import InviteAcceptSchema, InviteCreateSchema, InviteListSchema
+
+bp = Blueprint("invites", __name__, url_prefix="/api/invites")
+
+
+@bp.post("/create")
+@auth_required()
+def create():
+    """Invite someone to a role the caller may invite."""
+    data = json_body(InviteCreateSchema())
+    invite = invite_controller.create_invite(current_user, data["email"], data["role"], data.get("organization_name"))
+    return jsonify(success=True, message="Invite sent", invite=invite.to_dict()), 201
+
+
+@bp.get("/details/<token>")
+def details(token):
+    """What an invite link is for, before accepting it."""
+    return jsonify(success=True, invite=invite_controller.invite_details(token))
+
+
+@bp.post("/accept")
+def accept():
+    """Create the account an invite is for."""
+    data = json_body(InviteAcceptSchema())
+    user = invite_controller.accept_invite(data["token"], data["first_name"], data["last_name"], data["password"])
+    return jsonify(success=True, message="Account created; you can now log in", user=user.to_dict()), 201
+
+
+@bp.get("/list")
+@auth_required()
+def list_sent():
+    """Invites the caller sent, with their status."""
+    args = query_args(InviteListSchema())
+    invites, pagination = invite_controller.list_invites(current_user, args["page"], args["limit"], args.get("status"))
+    return jsonify(success=True, invites=[invite.to_dict() for invite in invites], pagination=pagination)
+
+
+@bp.delete("/<invite_id>/revoke")
+@auth_required()
+def revoke(invite_id):
+    """Revoke a pending invite."""
+    invite = invite_controller.revoke_invite(current_user, invite_id)
+    return jsonify(success=True, message="Invite revoked", invite=invite.to_dict())
+
+
+@bp.post("/<invite_id>/resend")
+@auth_required()
+def resend(invite_id):
+    """Send a pending or expired invite again with a new link."""
+    invite = invite_controller.resend_invite(current_user, invite_id)
+    return jsonify(success=True, message="Invite resent", invite=invite.to_dict())

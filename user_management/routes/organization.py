@@ -1,0 +1,39 @@
+"""/api/organization: the caller's organization and its members."""
+from flask import Blueprint, jsonify
+from flask_jwt_extended import current_user
+
+from ..controllers import organization_controller
+from ..middleware.auth import auth_required
+from ..middleware.request_parsing import json_body, query_args
+from ..schemas.invite import PageSchema
+from ..schemas.organization import OrganizationUpdateSchema
+from ..utils.roles import CLIENT_ADMIN
+
+bp = Blueprint("organization", __name__, url_prefix="/api/organization")
+
+
+@bp.get("")
+@auth_required()
+def show():
+    """The caller's organization."""
+    return jsonify(success=True, organization=organization_controller.organization_of(current_user).to_dict())
+
+
+@bp.put("")
+@auth_required(CLIENT_ADMIN)
+def update():
+    """Rename the organization or change its second-factor method."""
+    data = json_body(OrganizationUpdateSchema())
+    organization = organization_controller.update_organization(
+        current_user, data.get("name"), data.get("two_factor_method")
+    )
+    return jsonify(success=True, message="Organization updated", organization=organization.to_dict())
+
+
+@bp.get("/members")
+@auth_required()
+def members():
+    """Members of the caller's organization."""
+    args = query_args(PageSchema())
+    users, pagination = organization_controller.list_members(current_user, args["page"], args["limit"])
+    return jsonify(success=True, members=[user.to_dict() for user in users], pagination=pagination)

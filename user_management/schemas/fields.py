@@ -1,0 +1,34 @@
+"""Field types shared by the request schemas."""
+from marshmallow import ValidationError, fields, validate
+
+from ..utils.passwords import MAX_LENGTH, policy_problems
+
+
+class NormalizedEmail(fields.Email):
+    """An email address, stripped and lower-cased before validation."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.strip().lower()
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Password(fields.String):
+    """A new password: must meet the policy."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        password = super()._deserialize(value, attr, data, **kwargs)
+        problems = policy_problems(password)
+        if problems:
+            raise ValidationError(problems)
+        return password
+
+
+def name_field(data_key, required=True):
+    """A person's first or last name."""
+    return fields.String(required=required, data_key=data_key, validate=validate.Length(min=1, max=100))
+
+
+def given_password(data_key="password"):
+    """A password presented for checking (not a new one): bounded but not policy-checked."""
+    return fields.String(required=True, data_key=data_key, validate=validate.Length(min=1, max=MAX_LENGTH * 4))

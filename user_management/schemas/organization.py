@@ -1,0 +1,22 @@
+"""Request schemas of the organization and user endpoints."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from ..models.organization import TWO_FACTOR_METHODS
+
+
+class OrganizationUpdateSchema(Schema):
+    """PUT /api/organization."""
+
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    two_factor_method = fields.String(data_key="twoFactorMethod", validate=validate.OneOf(TWO_FACTOR_METHODS))
+
+    @validates_schema
+    def _something_to_change(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give name and/or twoFactorMethod")
+
+
+class UserStatusSchema(Schema):
+    """PATCH /api/users/:userId/status."""
+
+    is_active = fields.Boolean(required=True, data_key="isActive", truthy={True}, falsy={False})
