@@ -2,6 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..models.organization import TWO_FACTOR_METHODS
+from .fields import StrictBoolean
 
 
 class OrganizationUpdateSchema(Schema):
@@ -19,4 +20,4 @@ class OrganizationUpdateSchema(Schema):
 class UserStatusSchema(Schema):
     """PATCH /api/users/:userId/status."""
 
-    is_active = fields.Boolean(required=True, data_key="isActive", truthy={True}, falsy={False})
+    is_active = StrictBoolean(required=True, data_key="isActive")

@@ -1,0 +1,106 @@
+"""The email outbox: nothing is lost when notifications is down, nothing is sent twice."""
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import time_machine
+
+from user_management.models import EmailOutbox
+from user_management.utils.notification_client import deliver_due, queue_email
+from user_management.utils.timeutil import utcnow
+
+
+class Recorder:
+    """A stand-in notifications HTTP endpoint that records what it receives."""
+
+    def __init__(self):
+        self.requests = []
+        self.status = 202
+
+    def handler(self):
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                recorder.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                self.send_response(recorder.status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"success": true}')
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+
+@pytest.fixture
+def notifications_stub(app):
+    recorder = Recorder()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), recorder.handler())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config["NOTIFICATIONS_URL"] = f"http://127.0.0.1:{server.server_port}"
+    yield recorder
+    server.shutdown()
+
+
+def test_email_is_handed_over_at_once_with_credentials(app, notifications_stub):
+    job = queue_email("someone@example.test", "invite", {"inviteLink": "https://x/accept-invite?token=abc"})
+    [request] = notifications_stub.requests
+    assert request["path"] == "/api/email/send"
+    assert request["headers"]["X-Service-Token"] == app.config["NOTIFICATIONS_SERVICE_TOKEN"]
+    assert request["headers"]["Idempotency-Key"] == str(job.id)
+    assert request["body"] == {"to": "someone@example.test", "template": "invite",
+                               "context": {"inviteLink": "https://x/accept-invite?token=abc"}}
+    job.reload()
+    assert job.status == "sent" and job.context == {}  # the one-time link does not linger
+
+
+def test_failed_handoff_is_retried_with_backoff_until_accepted(app, notifications_stub):
+    notifications_stub.status = 503
+    job = queue_email("someone@example.test", "otp", {"code": "123456"})
+    job.reload()
+    assert job.status == "pending" and job.attempts == 1 and job.last_error == "HTTP 503"
+    assert deliver_due() == (0, 0)  # not due yet: backoff
+    notifications_stub.status = 202
+    with time_machine.travel(utcnow().timestamp() + 5):
+        assert deliver_due() == (1, 0)
+    job.reload()
+    assert job.status == "sent" and job.attempts == 2
+    keys = {request["headers"]["Idempotency-Key"] for request in notifications_stub.requests}
+    assert keys == {str(job.id)}  # a retry carries the same key, so notifications sends it once
+
+
+def test_unreachable_notifications_keeps_the_email(app):
+    job = queue_email("someone@example.test", "invite", {"inviteLink": "x"})
+    job.reload()
+    assert job.status == "pending" and job.context == {"inviteLink": "x"}
+
+
+def test_job_gives_up_into_dead_after_max_attempts(app):
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 2
+    job = queue_email("someone@example.test", "invite", {"inviteLink": "x"})
+    with time_machine.travel(utcnow().timestamp() + 3600):
+        deliver_due()
+    assert job.reload().status == "dead" and job.attempts == 2
+
+
+def test_a_leased_job_is_not_taken_twice_but_an_abandoned_lease_is(app):
+    job = EmailOutbox(to="a@example.test", template="invite", context={}).save()
+    EmailOutbox.objects(id=job.id).update_one(set__status="sending", set__lease_until=utcnow() + timedelta(seconds=60))
+    assert deliver_due() == (0, 0)
+    with time_machine.travel(utcnow().timestamp() + 120):
+        assert deliver_due() == (0, 1)  # reclaimed after the lease ran out (notifications still down)
+
+
+def test_deliver_outbox_command(app, runner, notifications_stub):
+    notifications_stub.status = 500
+    queue_email("someone@example.test", "invite", {"inviteLink": "x"})
+    notifications_stub.status = 202
+    with time_machine.travel(utcnow().timestamp() + 5):
+        result = runner.invoke(args=["deliver-outbox"])
+    assert result.exit_code == 0 and "sent=1" in result.output
