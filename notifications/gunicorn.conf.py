@@ -37,3 +37,7 @@ loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 forwarded_allow_ips = ""
 
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+# gunicornc's control socket is not used in containers, and its default path
+# ($HOME/.gunicorn) is on a read-only filesystem there.
+control_socket_disable = True

@@ -25,6 +25,7 @@ def create_app(config=None, **overrides):
     config_class.validate(app.config)
     app.config["ENV_NAME"] = config_class.ENV_NAME
 
+    register_observability(app)
     register_extensions(app)
     register_database(app)
     register_blueprints(app)
@@ -32,6 +33,13 @@ def create_app(config=None, **overrides):
     register_commands(app)
     register_background_jobs(app)
     return app
+
+
+def register_observability(app):
+    """JSON logs, request ids and /metrics; first, so every other hook sees the request id."""
+    from servicekit import init_observability
+
+    init_observability(app, "user_management")
 
 
 def register_extensions(app):
@@ -53,6 +61,7 @@ def register_extensions(app):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     jwt.init_app(app)
     limiter.init_app(app)
+    limiter.exempt(app.view_functions["metrics"])
     cors.init_app(app, resources={r"/api/*": {"origins": app.config["CORS_ORIGIN"]}},
                   supports_credentials=True, expose_headers=["Retry-After", "X-Request-ID"])
     production = app.config["ENV_NAME"] == "production"
@@ -70,11 +79,13 @@ def register_extensions(app):
 
 def register_database(app):
     """Connect mongoengine and make sure the declared indexes exist."""
-    from .models import EmailOutbox, Invite, Organization, RefreshToken, User
+    from .models import (EmailOutbox, Invite, Organization, PasswordResetToken, RefreshToken, Throttle,
+                         TwoFactorChallenge, User)
     from .utils.database import connect_database, ensure_indexes
 
     connect_database(app.config["MONGODB_URI"])
-    ensure_indexes(User, Organization, Invite, RefreshToken, EmailOutbox)
+    ensure_indexes(User, Organization, Invite, RefreshToken, EmailOutbox, TwoFactorChallenge, PasswordResetToken,
+                   Throttle)
 
 
 def register_blueprints(app):

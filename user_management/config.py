@@ -84,9 +84,32 @@ class Config:
     TOTP_ISSUER = env_str("TOTP_ISSUER", "User Management")
     TOTP_VALID_WINDOW = env_int("TOTP_VALID_WINDOW", 1)
 
+    # Second factor: a login challenge (and its email code) lives this long and
+    # survives this many wrong codes; failures across challenges are capped per user.
+    TWO_FACTOR_CHALLENGE_EXPIRES = timedelta(seconds=env_int("TWO_FACTOR_CHALLENGE_EXPIRES", 10 * 60))
+    TWO_FACTOR_MAX_ATTEMPTS = env_int("TWO_FACTOR_MAX_ATTEMPTS", 5)
+    TWO_FACTOR_USER_MAX_FAILURES = env_int("TWO_FACTOR_USER_MAX_FAILURES", 20)
+    TWO_FACTOR_USER_FAILURE_WINDOW = timedelta(seconds=env_int("TWO_FACTOR_USER_FAILURE_WINDOW", 3600))
+    OTP_RESEND_INTERVAL = timedelta(seconds=env_int("OTP_RESEND_INTERVAL", 30))
+    OTP_RESENDS_PER_HOUR = env_int("OTP_RESENDS_PER_HOUR", 5)
+    RECOVERY_CODE_COUNT = env_int("RECOVERY_CODE_COUNT", 10)
+
+    PASSWORD_RESET_EXPIRES = timedelta(seconds=env_int("PASSWORD_RESET_EXPIRES", 3600))
+    # forgot-password answers no sooner than this, so a known email (which sends
+    # an email) and an unknown one take the same time.
+    FORGOT_PASSWORD_MIN_SECONDS = float(env_str("FORGOT_PASSWORD_MIN_SECONDS", "0.5"))
+    # zxcvbn score (0-4) a new password must reach.
+    PASSWORD_MIN_SCORE = env_int("PASSWORD_MIN_SCORE", 3)
+
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_API = env_str("RATELIMIT_API", "100 per 15 minutes")
     RATELIMIT_LOGIN_FAILURES = env_str("RATELIMIT_LOGIN_FAILURES", "5 per 15 minutes")
+    # Per IP, shared by verify-otp, verify-totp, verify-recovery-code and totp/confirm.
+    RATELIMIT_TWO_FACTOR = env_str("RATELIMIT_TWO_FACTOR", "30 per 15 minutes")
+    RATELIMIT_OTP_RESEND = env_str("RATELIMIT_OTP_RESEND", "10 per hour")
+    # Per IP, shared by forgot-password and reset-password.
+    RATELIMIT_PASSWORD_RESET = env_str("RATELIMIT_PASSWORD_RESET", "10 per hour")
+    RATELIMIT_PASSWORD_CHANGE = env_str("RATELIMIT_PASSWORD_CHANGE", "10 per hour")
     # Number of reverse proxies in front of the service whose X-Forwarded-* to trust.
     PROXY_COUNT = env_int("PROXY_COUNT", 0)
     FORCE_HTTPS = env_bool("FORCE_HTTPS", False)

@@ -33,3 +33,7 @@ forwarded_allow_ips = ""
 
 # The heartbeat file lives in memory; /tmp in a container may be overlayfs.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+# gunicornc's control socket is not used in containers, and its default path
+# ($HOME/.gunicorn) is on a read-only filesystem there.
+control_socket_disable = True

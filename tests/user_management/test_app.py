@@ -116,3 +116,9 @@ def test_without_a_proxy_forwarded_for_is_ignored(client):
 
 def test_testing_config_is_distinct_from_production():
     assert TestingConfig.BCRYPT_ROUNDS < ProductionConfig.BCRYPT_ROUNDS == 12
+
+
+def test_health_is_not_redirected_when_https_is_forced(app_factory):
+    client = app_factory(FORCE_HTTPS=True).test_client()
+    assert client.get("/api/auth/profile").status_code == 302
+    assert client.get("/health").status_code == 200

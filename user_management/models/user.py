@@ -5,6 +5,7 @@ from mongoengine import (
     Document,
     EmailField,
     IntField,
+    ListField,
     ReferenceField,
     StringField,
 )
@@ -25,6 +26,14 @@ class User(Document):
     organization = ReferenceField("Organization", null=True)
     # Staff choose their own second factor; organization members follow the organization.
     two_factor_method = StringField(choices=TWO_FACTOR_METHODS, null=True, db_field="twoFactorMethod")
+    # Second-factor state; none of it ever leaves through to_dict().
+    totp_secret = StringField(null=True, db_field="totpSecret")  # Fernet-encrypted
+    totp_pending_secret = StringField(null=True, db_field="totpPendingSecret")  # Fernet-encrypted, until confirmed
+    totp_enabled = BooleanField(default=False, db_field="totpEnabled")
+    # Last accepted TOTP time step: that step and older ones are refused (no replay).
+    totp_last_step = IntField(null=True, db_field="totpLastStep")
+    recovery_codes = ListField(StringField(), db_field="recoveryCodes")  # digests of unused codes
+    otp_verified = BooleanField(default=False, db_field="otpVerified")  # staff proved email codes arrive
     is_active = BooleanField(default=True, db_field="isActive")
     # Bumped to invalidate every access token issued before (logout-all, deactivation, reset).
     token_version = IntField(default=0, db_field="tokenVersion")
@@ -69,6 +78,7 @@ class User(Document):
             "role": self.role,
             "organization": self.organization_id,
             "twoFactorMethod": self.two_factor_method,
+            "totpEnabled": bool(self.totp_enabled),
             "isActive": self.is_active,
             "lastLoginAt": isoformat(self.last_login_at),
             "createdAt": isoformat(self.created_at),

@@ -1,7 +1,7 @@
 """/health: is the service able to serve? Checks MongoDB and Redis."""
 from flask import Blueprint, current_app, jsonify
 
-from ..extensions import limiter
+from ..extensions import limiter, talisman
 from ..utils.database import database_is_up
 from ..utils.redis_client import redis_is_up
 
@@ -10,6 +10,7 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/health")
 @limiter.exempt
+@talisman(force_https=False)  # container and load-balancer checks speak plain HTTP
 def health():
     """200 when MongoDB and Redis answer, 503 otherwise."""
     checks = {"mongodb": "up" if database_is_up() else "down", "redis": "up" if redis_is_up() else "down"}

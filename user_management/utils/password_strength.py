@@ -1,0 +1,44 @@
+"""Guessability check for new passwords with zxcvbn (offline), as NIST SP 800-63B 5.1.1.2 asks."""
+import re
+import threading
+
+from zxcvbn import zxcvbn
+
+from .passwords import MAX_LENGTH
+
+DEFAULT_MIN_SCORE = 3
+# zxcvbn keeps the user inputs in a module-level dictionary; gthread workers must not interleave calls.
+_lock = threading.Lock()
+
+
+def user_inputs_for(email=None, first_name=None, last_name=None):
+    """Words a guesser would try first for this person: names, name combinations, email parts."""
+    words = []
+    names = [name.strip().lower() for name in (first_name, last_name) if name and name.strip()]
+    words += names
+    if len(names) == 2:
+        words += [names[0] + names[1], names[1] + names[0]]
+    if email and "@" in email:
+        local, domain = email.lower().rsplit("@", 1)
+        words += [local, *re.split(r"[^a-z0-9]+", local), domain.split(".")[0]]
+    return [word for word in dict.fromkeys(words) if len(word) >= 2]
+
+
+def strength_problems(password, user_inputs=(), min_score=DEFAULT_MIN_SCORE):
+    """Return why `password` is too easy to guess (empty when it is strong enough)."""
+    if not password or len(password) > MAX_LENGTH:
+        return []  # the basic policy reports length
+    with _lock:
+        result = zxcvbn(password, user_inputs=list(user_inputs), max_length=MAX_LENGTH)
+    if result["score"] >= min_score:
+        return []
+    reasons = []
+    if any(match.get("dictionary_name") == "user_inputs" for match in result["sequence"]):
+        reasons.append("It contains your name or email address.")
+    feedback = result["feedback"]
+    if feedback.get("warning"):
+        reasons.append(feedback["warning"].rstrip(".") + ".")
+    reasons += feedback.get("suggestions") or []
+    if not feedback.get("suggestions"):
+        reasons.append("Use a longer passphrase of several unrelated words.")
+    return ["This password is too easy to guess. " + " ".join(reasons)]
