@@ -96,7 +96,6 @@ class Config:
     EMAIL_IDEMPOTENCY_TTL_SECONDS = env_int("EMAIL_IDEMPOTENCY_TTL_SECONDS", 7 * 24 * 3600)
 
     MAX_CONTENT_LENGTH = 256 * 1024
-    JSON_SORT_KEYS = False
 
     @classmethod
     def validate(cls, settings):

@@ -41,3 +41,10 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # gunicornc's control socket is not used in containers, and its default path
 # ($HOME/.gunicorn) is on a read-only filesystem there.
 control_socket_disable = True
+
+
+def worker_exit(server, worker):
+    """Let the email sender finish the email in hand before the worker exits."""
+    sender = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("notifications_sender")
+    if sender is not None:
+        sender.stop(timeout=graceful_timeout)

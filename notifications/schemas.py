@@ -31,6 +31,7 @@ class OtpContext(StrictSchema):
 
     code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4,10}$", error="Must be 4 to 10 digits."))
     expiresInMinutes = fields.Integer(validate=validate.Range(min=1, max=1440))
+    firstName = fields.String(validate=[validate.Length(max=100), _no_newline])
 
 
 class PasswordResetContext(StrictSchema):
@@ -38,6 +39,7 @@ class PasswordResetContext(StrictSchema):
 
     link = fields.Url(schemes={"http", "https"}, require_tld=False, required=True)
     expiresInMinutes = fields.Integer(validate=validate.Range(min=1, max=10080))
+    firstName = fields.String(validate=[validate.Length(max=100), _no_newline])
 
 
 class InviteAcceptedContext(StrictSchema):

@@ -5,7 +5,7 @@ Events other services emit (through the Redis message queue, to these rooms):
 `inviteStatusUpdate` {inviteId, email, role, status, organization, timestamp}.
 """
 from flask import current_app, session
-from flask_socketio import emit, join_room
+from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from .controllers.notify import org_room, role_room, user_room
 from .exceptions import InvalidToken
@@ -30,6 +30,18 @@ def on_connect(auth=None):
     join_room(role_room(claims["role"]))
     if claims.get("org"):
         join_room(org_room(claims["org"]))
+        join_room(org_room(claims["org"], claims["role"]))
+    _connected_clients().inc()
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_args):
+    """Keep the connected-clients gauge true."""
+    _connected_clients().dec()
+
+
+def _connected_clients():
+    return current_app.extensions["metrics"].sockets
 
 
 @socketio.on("register")

@@ -12,7 +12,7 @@ import time
 import uuid
 
 from flask import Response, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from pythonjsonlogger.json import JsonFormatter
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -66,6 +66,14 @@ class Metrics:
                                  registry=self.registry,
                                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
         self.service = service
+
+    def counter(self, name, documentation, labelnames=()):
+        """A service-specific counter in this registry."""
+        return Counter(name, documentation, labelnames, registry=self.registry)
+
+    def gauge(self, name, documentation, labelnames=()):
+        """A service-specific gauge in this registry."""
+        return Gauge(name, documentation, labelnames, registry=self.registry)
 
     def observe(self, method, endpoint, status, seconds):
         """Count one request."""

@@ -51,6 +51,9 @@ def enqueue_email(email, idempotency_key=None):
         raise ServiceUnavailable("E-mail queue unavailable, try again later") from None
     if duplicate and record.get("hash") != digest:
         raise Conflict("Idempotency-Key was already used for a different e-mail")
+    metrics = current_app.extensions.get("metrics")
+    if metrics is not None and not duplicate:
+        metrics.emails.labels("queued").inc()
     return {"id": record["id"], "duplicate": duplicate}
 
 

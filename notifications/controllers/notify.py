@@ -14,9 +14,9 @@ def role_room(role):
     return f"role:{role}"
 
 
-def org_room(org_id):
-    """Return the room every socket of an organization's users joins."""
-    return f"org:{org_id}"
+def org_room(org_id, role=None):
+    """Return the room of an organization's users, or of its users with one role (`org:<id>:client_admin`)."""
+    return f"org:{org_id}:{role}" if role else f"org:{org_id}"
 
 
 def now_iso():

@@ -36,13 +36,21 @@ def send_queued(consumer=None, block_seconds=None):
     stats["promoted"] += queue.promote_due()
     for entry_id, raw in queue.claim_stale(consumer, config["EMAIL_CLAIM_IDLE_SECONDS"]):
         stats["reclaimed"] += 1
-        stats[_process(queue, entry_id, raw)] += 1
+        _count(stats, _process(queue, entry_id, raw))
     while True:
         entries = queue.read_new(consumer, block_seconds=block_seconds)
         for entry_id, raw in entries:
-            stats[_process(queue, entry_id, raw)] += 1
+            _count(stats, _process(queue, entry_id, raw))
         if block_seconds or not entries:
             return stats
+
+
+def _count(stats, outcome):
+    """Tally an outcome for the caller and for /metrics."""
+    stats[outcome] += 1
+    metrics = current_app.extensions.get("metrics")
+    if metrics is not None:
+        metrics.emails.labels(outcome).inc()
 
 
 def _process(queue, entry_id, raw):

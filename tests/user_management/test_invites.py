@@ -27,7 +27,7 @@ def accept(client, token, password="Fresh-Start-2024", first="Ada", last="Lovela
 
 
 def token_from_email(outbox, email):
-    link = outbox("invite", to=email)[-1].context["inviteLink"]
+    link = outbox("invite", to=email)[-1].context["link"]
     return parse_qs(urlparse(link).query)["token"][0]
 
 
@@ -86,7 +86,7 @@ def test_invite_email_carries_a_link_with_a_long_random_token(client, app, facto
     operator = factory.user("operator")
     create(client, factory.headers(operator), "boss@acme.test", "client_admin", "Acme")
     [email] = outbox("invite", to="boss@acme.test")
-    link = email.context["inviteLink"]
+    link = email.context["link"]
     assert link.startswith(f"{app.config['FRONTEND_URL']}/accept-invite?token=")
     token = token_from_email(outbox, "boss@acme.test")
     assert len(token) >= 43

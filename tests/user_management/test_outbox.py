@@ -49,13 +49,13 @@ def notifications_stub(app):
 
 
 def test_email_is_handed_over_at_once_with_credentials(app, notifications_stub):
-    job = queue_email("someone@example.test", "invite", {"inviteLink": "https://x/accept-invite?token=abc"})
+    job = queue_email("someone@example.test", "invite", {"link": "https://x/accept-invite?token=abc"})
     [request] = notifications_stub.requests
     assert request["path"] == "/api/email/send"
     assert request["headers"]["X-Service-Token"] == app.config["NOTIFICATIONS_SERVICE_TOKEN"]
     assert request["headers"]["Idempotency-Key"] == str(job.id)
     assert request["body"] == {"to": "someone@example.test", "template": "invite",
-                               "context": {"inviteLink": "https://x/accept-invite?token=abc"}}
+                               "context": {"link": "https://x/accept-invite?token=abc"}}
     job.reload()
     assert job.status == "sent" and job.context == {}  # the one-time link does not linger
 
@@ -76,14 +76,14 @@ def test_failed_handoff_is_retried_with_backoff_until_accepted(app, notification
 
 
 def test_unreachable_notifications_keeps_the_email(app):
-    job = queue_email("someone@example.test", "invite", {"inviteLink": "x"})
+    job = queue_email("someone@example.test", "invite", {"link": "x"})
     job.reload()
-    assert job.status == "pending" and job.context == {"inviteLink": "x"}
+    assert job.status == "pending" and job.context == {"link": "x"}
 
 
 def test_job_gives_up_into_dead_after_max_attempts(app):
     app.config["OUTBOX_MAX_ATTEMPTS"] = 2
-    job = queue_email("someone@example.test", "invite", {"inviteLink": "x"})
+    job = queue_email("someone@example.test", "invite", {"link": "x"})
     with time_machine.travel(utcnow().timestamp() + 3600):
         deliver_due()
     assert job.reload().status == "dead" and job.attempts == 2
@@ -99,7 +99,7 @@ def test_a_leased_job_is_not_taken_twice_but_an_abandoned_lease_is(app):
 
 def test_deliver_outbox_command(app, runner, notifications_stub):
     notifications_stub.status = 500
-    queue_email("someone@example.test", "invite", {"inviteLink": "x"})
+    queue_email("someone@example.test", "invite", {"link": "x"})
     notifications_stub.status = 202
     with time_machine.travel(utcnow().timestamp() + 5):
         result = runner.invoke(args=["deliver-outbox"])

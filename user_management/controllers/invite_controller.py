@@ -27,18 +27,15 @@ def _invite_link(token):
 
 
 def _send_invite_email(invite, token, inviter):
-    organization = invite.organization
-    queue_email(
-        invite.email,
-        "invite",
-        {
-            "inviteLink": _invite_link(token),
-            "inviterName": inviter.full_name,
-            "role": invite.role,
-            "organizationName": organization.name if organization else None,
-            "expiresAt": isoformat(invite.expires_at),
-        },
-    )
+    context = {
+        "link": _invite_link(token),
+        "inviterName": inviter.full_name,
+        "role": invite.role,
+        "expiresAt": isoformat(invite.expires_at),
+    }
+    if invite.organization is not None:
+        context["organizationName"] = invite.organization.name
+    queue_email(invite.email, "invite", context)
 
 
 def _organization_for_new_invite(inviter, role, organization_name):
@@ -149,12 +146,11 @@ def _announce_acceptance(invite, user):
             f"{user.full_name} ({user.email}) accepted your invite",
             {"inviteId": str(invite.id), "userId": str(user.id), "email": user.email, "role": user.role},
         )
-        queue_email(
-            inviter.email,
-            "invite-accepted",
-            {"inviterName": inviter.full_name, "inviteeName": user.full_name, "inviteeEmail": user.email,
-             "role": user.role},
-        )
+        organization = invite.organization
+        context = {"name": user.full_name, "email": user.email, "role": user.role, "link": current_app.config["FRONTEND_URL"]}
+        if organization is not None:
+            context["organizationName"] = organization.name
+        queue_email(inviter.email, "invite-accepted", context)
     broadcast_invite_status(invite)
 
 

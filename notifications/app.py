@@ -1,0 +1,107 @@
+"""The application factory and its register_* steps."""
+import os
+from collections.abc import Mapping
+
+from flask import Flask
+
+from . import errors
+from .commands import COMMANDS
+from .config import config_for
+from .controllers.sender import Sender
+from .extensions import mail, socketio
+from .routes import BLUEPRINTS
+from .utils import redis as redis_util
+
+SENDER_KEY = "notifications_sender"
+
+
+def create_app(config=None):
+    """Create the notifications app.
+
+    `config` is a config name ("testing"), a config class, or a mapping of
+    settings applied over the class picked by its "APP_ENV" key or the APP_ENV
+    environment variable.
+    """
+    app = Flask("notifications")
+    configure(app, config)
+    register_metrics(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_sender(app)
+    return app
+
+
+def configure(app, config):
+    """Load and validate settings; a bad configuration stops the start."""
+    overrides = {}
+    if isinstance(config, Mapping):
+        overrides = dict(config)
+        config = overrides.pop("APP_ENV", None)
+    config_class = config if isinstance(config, type) else config_for(config)
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    config_class.validate(app.config)
+
+
+def register_extensions(app):
+    """Bind Redis, Flask-Mail and Socket.IO to the app."""
+    redis_util.init_app(app)
+    mail.init_app(app)
+    register_socketio(app)
+
+
+def register_socketio(app):
+    """Attach Socket.IO with its handlers, the Redis message queue and explicit CORS origins."""
+    from . import sockets  # noqa: F401 - registers the handlers on `socketio`
+
+    # The module-level SocketIO keeps options between init_app calls; when a
+    # process builds several apps (tests) a stale queue must not carry over.
+    socketio.server_options.pop("client_manager", None)
+    socketio.init_app(
+        app,
+        message_queue=app.config["REDIS_URL"] if app.config["SOCKETIO_MESSAGE_QUEUE"] else None,
+        channel=app.config["SOCKETIO_CHANNEL"],
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        cors_allowed_origins=app.config["CORS_ORIGIN"],
+    )
+
+
+def register_blueprints(app):
+    """Mount the HTTP routes."""
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+
+
+def register_errorhandlers(app):
+    """Turn every error into the JSON error body."""
+    errors.init_app(app)
+
+
+def register_commands(app):
+    """Add the operator CLI commands."""
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def register_metrics(app):
+    """JSON logs, request ids, /metrics, and the email and socket gauges of this service."""
+    from servicekit import init_observability
+
+    metrics = init_observability(app, "notifications")
+    metrics.emails = metrics.counter("emails_total", "Emails by outcome (queued, sent, retry, dead)", ["outcome"])
+    metrics.sockets = metrics.gauge("socketio_connected_clients", "Socket.IO clients connected to this process")
+
+
+def register_sender(app):
+    """Start the background e-mail sender of this process, unless disabled.
+
+    Flask CLI commands (`flask send-queued`, ...) never start it: they do their
+    own work and exit, and a sender killed mid-send would only delay that job.
+    """
+    if not app.config["EMAIL_SENDER_ENABLED"] or os.environ.get("FLASK_RUN_FROM_CLI"):
+        return
+    sender = Sender(app)
+    app.extensions[SENDER_KEY] = sender
+    socketio.start_background_task(sender.run)

@@ -1,0 +1,114 @@
+"""Fixtures for the notifications tests: an app per test on its own Redis key prefix."""
+import time
+import uuid
+
+import jwt
+import pytest
+import redis
+
+from notifications import create_app
+from notifications.config import DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN
+from notifications.testing import SmtpServer
+from notifications.utils.redis import delete_prefixed
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
+ALLOWED_ORIGIN = "http://localhost:5173"
+
+
+@pytest.fixture
+def redis_prefix():
+    """A unique key prefix for this test; every key under it is deleted afterwards."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    delete_prefixed(client, prefix)
+    assert not list(client.scan_iter(match=f"{prefix}*"))
+    client.close()
+
+
+@pytest.fixture
+def redis_client():
+    """A plain Redis client for looking at what the service stored."""
+    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def smtp_server():
+    """An SMTP server that is not listening yet (call .start())."""
+    server = SmtpServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def module_smtp_server():
+    """A listening SMTP server shared by a module's tests (for server processes)."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_app(redis_prefix, smtp_server):
+    """Build a testing app on the test's prefix; keyword arguments override settings."""
+
+    def make(**overrides):
+        settings = {
+            "APP_ENV": "testing",
+            "REDIS_URL": REDIS_URL,
+            "REDIS_KEY_PREFIX": redis_prefix,
+            "SOCKETIO_CHANNEL": f"{redis_prefix}:socketio",
+            "MAIL_BACKEND": "smtp",
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": smtp_server.port,
+            "MAIL_DEFAULT_SENDER": "User Management <no-reply@example.com>",
+            "EMAIL_MAX_ATTEMPTS": 3,
+            "EMAIL_RETRY_BASE_SECONDS": 0,
+            "CORS_ORIGIN": [ALLOWED_ORIGIN],
+            **overrides,
+        }
+        return create_app(settings)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    """The testing app."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    """Flask test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """Flask CLI runner."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def service_headers():
+    """Headers of an authorised service call."""
+    return {"X-Service-Token": DEV_SERVICE_TOKEN}
+
+
+def mint_token(sub="user-1", role="client_user", org="org-1", type_="access", expires_in=300,
+               secret=DEV_ACCESS_SECRET, algorithm="HS256", **extra):
+    """Mint a token with the claims user_management puts in its access tokens."""
+    now = int(time.time())
+    claims = {"sub": sub, "role": role, "org": org, "type": type_, "iat": now, "exp": now + expires_in,
+              "jti": uuid.uuid4().hex, **extra}
+    return jwt.encode(claims, secret, algorithm=algorithm)
+
+
+@pytest.fixture
+def token():
+    """The token minting helper."""
+    return mint_token

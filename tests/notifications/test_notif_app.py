@@ -1,0 +1,115 @@
+"""The factory, configuration rules, /health and the CLI registration."""
+import pytest
+
+from notifications import create_app
+from notifications.config import DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN, ConfigurationError
+from notifications.extensions import socketio
+
+UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
+GOOD_SECRET = "s" * 40
+PRODUCTION = {"APP_ENV": "production", "JWT_ACCESS_SECRET": GOOD_SECRET, "NOTIFICATIONS_SERVICE_TOKEN": "t" * 40,
+              "MAIL_BACKEND": "smtp", "SOCKETIO_ASYNC_MODE": "threading"}
+
+
+def test_testing_app(app):
+    """The testing config: threading, no message queue, no background sender."""
+    assert app.testing
+    assert socketio.async_mode == "threading"
+    assert socketio.server.manager.__class__.__name__ == "Manager"
+    assert "notifications_sender" not in app.extensions
+
+
+def test_message_queue_uses_channel(make_app, redis_prefix):
+    """With the queue on, Socket.IO uses Redis on the configured channel."""
+    make_app(SOCKETIO_MESSAGE_QUEUE=True)
+    manager = socketio.server.manager
+    assert manager.__class__.__name__ == "RedisManager"
+    assert manager.channel == f"{redis_prefix}:socketio"
+
+
+def test_queue_does_not_leak_into_next_app(make_app):
+    """A second app without the queue does not inherit the first one's."""
+    make_app(SOCKETIO_MESSAGE_QUEUE=True)
+    make_app()
+    assert socketio.server.manager.__class__.__name__ == "Manager"
+
+
+def test_production_accepts_real_secrets():
+    """Long, non-default secrets and SMTP: the app starts."""
+    assert create_app(PRODUCTION).config["ENV_NAME"] == "production"
+
+
+@pytest.mark.parametrize("name", ["JWT_ACCESS_SECRET", "NOTIFICATIONS_SERVICE_TOKEN"])
+@pytest.mark.parametrize("value, message", [
+    (None, "must be set"),
+    ("", "must be set"),
+    ("short-secret", "at least 32 bytes"),
+])
+def test_production_refuses_bad_secret(name, value, message):
+    """Missing and short secrets stop the start."""
+    with pytest.raises(ConfigurationError, match=message):
+        create_app({**PRODUCTION, name: value})
+
+
+@pytest.mark.parametrize("name, value", [("JWT_ACCESS_SECRET", DEV_ACCESS_SECRET),
+                                         ("NOTIFICATIONS_SERVICE_TOKEN", DEV_SERVICE_TOKEN)])
+def test_production_refuses_dev_defaults(name, value):
+    """The development secrets are public, so production refuses them."""
+    with pytest.raises(ConfigurationError, match="development default"):
+        create_app({**PRODUCTION, name: value})
+
+
+def test_production_refuses_console_mail():
+    """Printing e-mails (with links and codes) to stdout is for development only."""
+    with pytest.raises(ConfigurationError, match="console"):
+        create_app({**PRODUCTION, "MAIL_BACKEND": "console"})
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"CORS_ORIGIN": ["*"]}, "CORS_ORIGIN"),
+    ({"SOCKETIO_ASYNC_MODE": "asyncio"}, "SOCKETIO_ASYNC_MODE"),
+    ({"MAIL_BACKEND": "sendmail"}, "MAIL_BACKEND"),
+    ({"APP_ENV": "staging"}, "unknown APP_ENV"),
+])
+def test_invalid_settings_refused(overrides, message):
+    """Settings the service cannot honour stop the start."""
+    with pytest.raises(ConfigurationError, match=message):
+        create_app({"APP_ENV": "testing", **overrides})
+
+
+def test_health_ok(make_app, smtp_server):
+    """Redis up and SMTP up: 200 with both reachable."""
+    smtp_server.start()
+    response = make_app().test_client().get("/health")
+    assert response.status_code == 200
+    assert response.get_json() == {"success": True, "status": "ok", "redis": {"ok": True},
+                                   "smtp": {"backend": "smtp", "ok": True}}
+
+
+def test_health_smtp_down_is_still_200(client):
+    """SMTP down only delays e-mail; the check reports it without failing."""
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.get_json()["smtp"] == {"backend": "smtp", "ok": False}
+
+
+def test_health_redis_down_is_503(make_app):
+    """Without Redis nothing can be queued: 503."""
+    response = make_app(REDIS_URL=UNREACHABLE_REDIS_URL).test_client().get("/health")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["success"] is False and body["redis"] == {"ok": False}
+
+
+def test_cli_commands_registered(runner):
+    """The operator commands exist."""
+    output = runner.invoke(args=["--help"]).output
+    for command in ("send-queued", "list-dead-letters", "requeue-dead-letters"):
+        assert command in output
+
+
+def test_cli_with_redis_down_fails_cleanly(make_app):
+    """An operator command without Redis exits non-zero with the error, no traceback dump."""
+    result = make_app(REDIS_URL=UNREACHABLE_REDIS_URL).test_cli_runner().invoke(args=["list-dead-letters"])
+    assert result.exit_code == 1
+    assert "Redis unavailable" in result.output and "Traceback" not in result.output

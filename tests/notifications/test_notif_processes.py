@@ -1,0 +1,204 @@
+"""Real server processes on the real Redis: gunicorn (eventlet and gevent) and serve.py.
+
+Two notifications processes share the Socket.IO message queue: events emitted by
+a write-only emitter (what user_management does) and by process B reach a client
+connected to process A.
+"""
+import time
+import uuid
+
+import pytest
+import redis
+import requests
+import socketio.exceptions
+from flask_socketio import SocketIO
+
+from notifications.config import DEV_SERVICE_TOKEN
+from notifications.testing import connect_socket, read_log, start_notifications, stop_process, wait_until
+from notifications.utils.redis import delete_prefixed
+
+pytestmark = pytest.mark.timeout(60)
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+ORIGIN = "http://localhost:5173"
+SERVICE = {"X-Service-Token": DEV_SERVICE_TOKEN}
+
+
+class Cluster:
+    """Two notifications processes (A and B) on one Redis prefix and channel."""
+
+    def __init__(self, worker_class, prefix, smtp_port):
+        self.worker_class = worker_class
+        self.prefix = prefix
+        self.channel = f"{prefix}:socketio"
+        self.env = {
+            "APP_ENV": "development",
+            "REDIS_URL": REDIS_URL,
+            "REDIS_KEY_PREFIX": prefix,
+            "SOCKETIO_CHANNEL": self.channel,
+            "SOCKETIO_ASYNC_MODE": worker_class,
+            "CORS_ORIGIN": ORIGIN,
+            "MAIL_BACKEND": "smtp",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp_port),
+            "SMTP_FROM": "no-reply@example.com",
+            "EMAIL_POLL_SECONDS": "0.2",
+        }
+        self.processes = []
+        self.a = self.start()
+        self.b = self.start()
+
+    def start(self, **kwargs):
+        """Start one more process; return its URL."""
+        url, process = start_notifications(self.env, worker_class=self.worker_class, **kwargs)
+        self.processes.append(process)
+        return url
+
+    def logs(self):
+        """Everything the processes printed, for failure messages."""
+        return "\n".join(read_log(process) for process in self.processes)
+
+    def stop(self):
+        """Stop every process."""
+        for process in self.processes:
+            stop_process(process)
+
+
+@pytest.fixture(scope="module")
+def smtp(module_smtp_server):
+    """The real SMTP server the module's processes send to."""
+    return module_smtp_server
+
+
+@pytest.fixture(scope="module", params=["eventlet", "gevent"])
+def cluster(request, smtp):
+    """Processes A and B under one worker class; their Redis keys are removed afterwards."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    cluster = Cluster(request.param, prefix, smtp.port)
+    yield cluster
+    cluster.stop()
+    client = redis.Redis.from_url(REDIS_URL)
+    delete_prefixed(client, prefix)
+    client.close()
+
+
+@pytest.fixture
+def connect():
+    """Connect real python-socketio clients; all are disconnected afterwards."""
+    clients = []
+
+    def make(url, auth=None, **kwargs):
+        try:
+            client = connect_socket(url, (auth or {}).get("token"), **kwargs)
+        finally:
+            clients.append(connect_socket.last_client)
+        return client
+
+    yield make
+    for client in clients:
+        if client.connected:
+            client.disconnect()
+
+
+def test_refused_without_token(cluster, connect):
+    """No auth: the connection is refused."""
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        connect(cluster.a)
+
+
+def test_refused_with_expired_token(cluster, connect, token):
+    """An expired access token: refused, and the reason is given."""
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        connect(cluster.a, {"token": token(expires_in=-5)})
+    assert connect_socket.last_client.received == [("connect_error", {"message": "Token expired"})]
+
+
+def test_refused_from_unlisted_origin(cluster, connect, token):
+    """Browsers on origins outside CORS_ORIGIN cannot connect."""
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        connect(cluster.a, {"token": token()}, origin="https://evil.example", transports=["websocket"])
+
+
+def test_register(cluster, connect, token):
+    """register for another user gets an `error` event; for oneself an acknowledgement."""
+    client = connect(cluster.a, {"token": token(sub="u-reg")}, transports=["websocket"])
+    assert client.transport() == "websocket"
+    assert client.call("register", {"userId": "someone-else"}, timeout=5) == {"success": False}
+    assert wait_until(lambda: client.received) == [("error", {"message": "You can only register for your own user id"})]
+    assert client.call("register", {"userId": "u-reg"}, timeout=5) == {"success": True, "userId": "u-reg"}
+
+
+def test_events_cross_processes(cluster, connect, token):
+    """A client on A gets events from a write-only emitter (user_management) and from process B."""
+    user = f"u-{uuid.uuid4().hex[:8]}"
+    on_a = connect(cluster.a, {"token": token(sub=user, role="super_admin", org=None)}, transports=["websocket"])
+    on_b = connect(cluster.b, {"token": token(sub="admin-b", role="super_admin", org=None)})
+    # What user_management does; threading because that process is not monkey-patched.
+    emitter = SocketIO(message_queue=REDIS_URL, channel=cluster.channel, async_mode="threading")
+
+    # Each process subscribes to the channel on its first connection; poke until both listen.
+    def both_listening():
+        emitter.emit("notification", {"type": "ping"}, to="role:super_admin", namespace="/")
+        time.sleep(0.1)
+        return on_a.received and on_b.received
+
+    assert wait_until(both_listening, timeout=10), cluster.logs()
+    time.sleep(0.2)
+    on_a.received.clear()
+    on_b.received.clear()
+
+    update = {"inviteId": "i1", "email": "x@example.com", "role": "client_user", "status": "accepted",
+              "organization": "o1", "timestamp": "2030-01-01T00:00:00Z"}
+    emitter.emit("inviteStatusUpdate", update, to="role:super_admin", namespace="/")
+    assert wait_until(lambda: on_a.received and on_b.received)
+    assert on_a.received == [("inviteStatusUpdate", update)] and on_b.received == [("inviteStatusUpdate", update)]
+
+    on_a.received.clear()
+    on_b.received.clear()
+    response = requests.post(f"{cluster.b}/api/notify", headers=SERVICE, timeout=5,
+                             json={"userId": user, "type": "inviteAccepted", "message": "Bob joined", "data": {"id": 1}})
+    assert response.status_code == 202
+    assert wait_until(lambda: on_a.received)
+    ((event, payload),) = on_a.received
+    assert event == "notification"
+    assert payload["type"] == "inviteAccepted" and payload["message"] == "Bob joined" and payload["data"] == {"id": 1}
+    time.sleep(0.2)
+    assert on_b.received == [], "only the user's room gets it"
+
+
+def test_email_sent_once_by_the_processes(cluster, smtp):
+    """Queued on A, sent by whichever process's sender takes it, exactly once."""
+    to = f"{uuid.uuid4().hex[:8]}@example.com"
+    body = {"to": to, "template": "invite", "context": {"link": "https://app.example.com/invite/t1"}}
+    headers = {**SERVICE, "Idempotency-Key": f"outbox-{uuid.uuid4().hex}"}
+    assert requests.post(f"{cluster.a}/api/email/send", json=body, headers=headers, timeout=5).status_code == 202
+    duplicate = requests.post(f"{cluster.b}/api/email/send", json=body, headers=headers, timeout=5).json()
+    assert duplicate["duplicate"] is True
+
+    def received():
+        return [m for m in smtp.messages if m["To"] == to]
+
+    assert wait_until(received, timeout=10), cluster.logs()
+    time.sleep(0.5)
+    assert len(received()) == 1
+
+
+def test_serve_entry_point(cluster, connect, token):
+    """`python -m notifications.serve` patches before anything else and serves websockets."""
+    url = cluster.start(serve=True)
+    client = connect(url, {"token": token()}, transports=["websocket"])
+    assert client.transport() == "websocket"
+    log = cluster.logs()
+    assert "not greened" not in log and "MonkeyPatchWarning" not in log, log
+
+
+def test_shipped_gunicorn_config(cluster):
+    """The container's gunicorn.conf.py boots the app under this worker class and exits cleanly on SIGTERM."""
+    url, process = start_notifications(cluster.env, worker_class=cluster.worker_class,
+                                       gunicorn_config="notifications/gunicorn.conf.py")
+    try:
+        assert requests.get(f"{url}/health", timeout=5).json()["success"] is True
+        process.terminate()
+        assert process.wait(20) == 0, read_log(process)
+    finally:
+        stop_process(process)

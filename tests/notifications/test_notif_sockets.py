@@ -1,0 +1,100 @@
+"""Socket.IO authentication and rooms, in process (Flask-SocketIO's test client, real handlers)."""
+import jwt
+import pytest
+
+from notifications.config import DEV_ACCESS_SECRET
+from notifications.controllers.notify import notify_user
+from notifications.extensions import socketio
+
+
+def connect(app, auth):
+    """Return a test client connected (or refused) with `auth`."""
+    return socketio.test_client(app, auth=auth)
+
+
+def test_connect_with_access_token(app, token):
+    """A valid access token connects."""
+    client = connect(app, {"token": token()})
+    assert client.is_connected()
+    client.disconnect()
+
+
+@pytest.mark.parametrize("auth", [None, {}, {"token": ""}, {"token": 42}, "a-string", ["list"], {"token": "x.y.z"}])
+def test_refused_without_valid_token(app, auth):
+    """No token or garbage: refused."""
+    assert not connect(app, auth).is_connected()
+
+
+@pytest.mark.parametrize("make", [
+    lambda token: token(expires_in=-10),
+    lambda token: token(type_="refresh"),
+    lambda token: token(secret="another-secret-of-enough-length-0000"),
+    lambda token: token(role="root"),
+    lambda token: token(sub=None),
+    lambda token: token(algorithm="HS512"),
+    lambda token: jwt.encode({"sub": "u", "role": "operator", "type": "access"}, DEV_ACCESS_SECRET, "HS256"),
+    lambda token: jwt.encode({"sub": "u", "role": "operator", "type": "access", "exp": 9999999999}, None,
+                             algorithm="none"),
+], ids=["expired", "refresh", "bad-signature", "bad-role", "no-sub", "hs512", "no-exp", "alg-none"])
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_refused_with_bad_token(app, token, make):
+    """Expired, wrong type, wrong key, wrong algorithm, missing claims: refused."""
+    assert not connect(app, {"token": make(token)}).is_connected()
+
+
+def test_bearer_prefix_accepted(app, token):
+    """`Bearer <token>` is tolerated, as clients copy the HTTP header."""
+    assert connect(app, {"token": f"Bearer {token()}"}).is_connected()
+
+
+def test_rooms_joined_on_connect(app, token):
+    """A user joins user:, role: and org: rooms; staff without org join no org room."""
+    client = connect(app, {"token": token(sub="u1", role="client_admin", org="o1")})
+    staff = connect(app, {"token": token(sub="u2", role="super_admin", org=None)})
+    rooms = socketio.server.manager.rooms["/"]
+    assert {"user:u1", "role:client_admin", "org:o1"} <= set(rooms)
+    assert "user:u2" in rooms and "role:super_admin" in rooms
+    assert not any(room == "org:None" for room in rooms)
+    client.disconnect()
+    staff.disconnect()
+
+
+def test_register_own_user(app, token):
+    """register with the token's own id is acknowledged."""
+    client = connect(app, {"token": token(sub="u1")})
+    assert client.emit("register", {"userId": "u1"}, callback=True) == {"success": True, "userId": "u1"}
+    assert client.get_received() == []
+
+
+@pytest.mark.parametrize("data", [{"userId": "someone-else"}, {}, "u1", None])
+def test_register_other_user_is_an_error(app, token, data):
+    """register for any other id emits `error` and joins nothing."""
+    client = connect(app, {"token": token(sub="u1")})
+    assert client.emit("register", data, callback=True) == {"success": False}
+    (received,) = client.get_received()
+    assert received["name"] == "error"
+    assert received["args"][0]["message"]
+    assert "user:someone-else" not in socketio.server.manager.rooms["/"]
+
+
+def test_notification_reaches_only_its_user(app, token):
+    """notify_user emits `notification` {type, message, timestamp, data} to one user's room."""
+    alice = connect(app, {"token": token(sub="alice")})
+    bob = connect(app, {"token": token(sub="bob")})
+    with app.app_context():
+        notify_user("alice", "inviteAccepted", "Bob accepted your invite", {"inviteId": "i1"})
+    (event,) = alice.get_received()
+    assert event["name"] == "notification"
+    payload = event["args"][0]
+    assert payload["type"] == "inviteAccepted" and payload["message"] == "Bob accepted your invite"
+    assert payload["data"] == {"inviteId": "i1"} and payload["timestamp"].endswith("Z")
+    assert bob.get_received() == []
+
+
+def test_notify_endpoint_emits(app, client, token, service_headers):
+    """POST /api/notify delivers to the user's sockets."""
+    alice = connect(app, {"token": token(sub="alice")})
+    response = client.post("/api/notify", json={"userId": "alice", "type": "info", "message": "hi"},
+                           headers=service_headers)
+    assert response.status_code == 202
+    assert alice.get_received()[0]["args"][0]["message"] == "hi"
