@@ -7,7 +7,7 @@
         stop_process(process)                           # e.g. to test the outbox while it is down
         url, process = notifications_server(port=port)  # and bring it back on the same port
 
-Helpers for test bodies live in `notifications.testing` (start_notifications,
+Helpers for test bodies live in `support.processes` (start_notifications,
 stop_process, read_log, connect_socket, wait_until, SmtpServer, free_port).
 Keys and channel derive from the suite's `redis_prefix` fixture, so
 tests/conftest.py's cleanup (`*<prefix>*`) removes them and a user_management
@@ -17,7 +17,7 @@ the Socket.IO channel.
 import pytest
 
 from notifications.config import DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN
-from notifications.testing import SmtpServer, start_notifications, stop_process
+from support.processes import SmtpServer, start_notifications, stop_process
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 FRONTEND_ORIGIN = "http://localhost:5173"

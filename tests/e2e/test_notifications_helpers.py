@@ -2,7 +2,7 @@
 import pytest
 import requests
 
-from notifications.testing import stop_process, wait_until
+from support.processes import stop_process, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 

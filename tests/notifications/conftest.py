@@ -8,7 +8,7 @@ import redis
 
 from notifications import create_app
 from notifications.config import DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN
-from notifications.testing import SmtpServer
+from support.processes import SmtpServer
 from notifications.utils.redis import delete_prefixed
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -14,7 +14,7 @@ import socketio.exceptions
 from flask_socketio import SocketIO
 
 from notifications.config import DEV_SERVICE_TOKEN
-from notifications.testing import connect_socket, read_log, start_notifications, stop_process, wait_until
+from support.processes import connect_socket, read_log, start_notifications, stop_process, wait_until
 from notifications.utils.redis import delete_prefixed
 
 pytestmark = pytest.mark.timeout(60)

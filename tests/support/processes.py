@@ -1,6 +1,6 @@
 """Helpers for tests that run the service as a real process (gunicorn or serve.py).
 
-Shared by tests/notifications and tests/e2e; nothing here runs in production.
+Shared by tests/notifications, tests/e2e and tests/deploy.
 """
 import os
 import socket
@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port():
@@ -28,7 +28,7 @@ def wait_for_health(url, process=None, timeout=20):
     last = None
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"notifications exited with {process.returncode}:\n{read_log(process)}")
+            raise RuntimeError(f"server exited with {process.returncode}:\n{read_log(process)}")
         try:
             with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
                 if response.status == 200:
@@ -36,7 +36,7 @@ def wait_for_health(url, process=None, timeout=20):
         except (urllib.error.URLError, OSError) as exc:
             last = exc
         time.sleep(0.1)
-    raise RuntimeError(f"notifications at {url} not healthy after {timeout}s ({last}):\n{read_log(process)}")
+    raise RuntimeError(f"server at {url} not healthy after {timeout}s ({last}):\n{read_log(process)}")
 
 
 def start_notifications(env=None, worker_class="eventlet", app_spec="notifications:create_app()", serve=False,
@@ -72,6 +72,35 @@ def start_notifications(env=None, worker_class="eventlet", app_spec="notificatio
             command += ["-c", gunicorn_config]
         command.append(app_spec)
     log = tempfile.NamedTemporaryFile(prefix="notifications-", suffix=".log", delete=False)
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process.log_path = log.name
+    log.close()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(url, process, timeout)
+    except RuntimeError:
+        stop_process(process)
+        raise
+    return url, process
+
+
+def start_user_management(env=None, threads=8, timeout=30):
+    """Start user_management under gunicorn (one gthread worker, as mongomock needs) and wait for /health.
+
+    Returns (url, process). `env` is added to the current environment; PORT
+    picks the port (default: a free one).
+    """
+    env = {**os.environ, **(env or {})}
+    env.pop("FLASK_RUN_FROM_CLI", None)
+    env.setdefault("PORT", str(free_port()))
+    env["PYTHONUNBUFFERED"] = "1"
+    port = env["PORT"]
+    command = [
+        sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "1", "--threads", str(threads),
+        "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5", "--no-control-socket",
+        "wsgi:user_management_app",
+    ]
+    log = tempfile.NamedTemporaryFile(prefix="user-management-", suffix=".log", delete=False)
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     process.log_path = log.name
     log.close()
