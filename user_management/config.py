@@ -92,9 +92,13 @@ class Config:
     TWO_FACTOR_USER_FAILURE_WINDOW = timedelta(seconds=env_int("TWO_FACTOR_USER_FAILURE_WINDOW", 3600))
     OTP_RESEND_INTERVAL = timedelta(seconds=env_int("OTP_RESEND_INTERVAL", 30))
     OTP_RESENDS_PER_HOUR = env_int("OTP_RESENDS_PER_HOUR", 5)
+    OTP_RESEND_WINDOW = timedelta(hours=1)
     RECOVERY_CODE_COUNT = env_int("RECOVERY_CODE_COUNT", 10)
 
     PASSWORD_RESET_EXPIRES = timedelta(seconds=env_int("PASSWORD_RESET_EXPIRES", 3600))
+    # Reset emails per account and window; more requests still answer 200 but send nothing.
+    PASSWORD_RESET_EMAILS_PER_HOUR = env_int("PASSWORD_RESET_EMAILS_PER_HOUR", 5)
+    PASSWORD_RESET_EMAIL_WINDOW = timedelta(hours=1)
     # forgot-password answers no sooner than this, so a known email (which sends
     # an email) and an unknown one take the same time.
     FORGOT_PASSWORD_MIN_SECONDS = float(env_str("FORGOT_PASSWORD_MIN_SECONDS", "0.5"))
@@ -123,9 +127,12 @@ class Config:
     @classmethod
     def validate(cls, settings):
         """Raise ConfigurationError when `settings` cannot run; called by the factory."""
+        from .utils.totp import cipher_from_keys
+
         for name in ("JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET"):
             if not settings.get(name):
                 raise ConfigurationError(f"{name} must be set")
+        cipher_from_keys(settings.get("TOTP_ENCRYPTION_KEY"))
 
 
 class DevelopmentConfig(Config):
@@ -166,7 +173,7 @@ class ProductionConfig(Config):
             value = settings.get(name)
             if not value:
                 raise ConfigurationError(f"{name} must be set in production")
-            if value in DEV_DEFAULT_SECRETS:
+            if value in DEV_DEFAULT_SECRETS or set(value.split(",")) & DEV_DEFAULT_SECRETS:
                 raise ConfigurationError(f"{name} is a development default; set a real secret")
             if len(value.encode()) < MIN_SECRET_BYTES:
                 raise ConfigurationError(f"{name} must be at least {MIN_SECRET_BYTES} bytes")

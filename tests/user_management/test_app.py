@@ -2,15 +2,16 @@
 import pytest
 
 from user_management import create_app
-from user_management.config import (DEV_ACCESS_SECRET, ConfigurationError, ProductionConfig, TestingConfig,
+from user_management.config import (DEV_ACCESS_SECRET, DEV_TOTP_ENCRYPTION_KEY, ConfigurationError, ProductionConfig, TestingConfig,
                                      config_for)
 
 STRONG = "s" * 48
+FERNET_KEY = "c3Ryb25nLXRvdHAta2V5LWZvci1wcm9kdWN0aW9uISE="
 
 
 def production_settings(**overrides):
     settings = dict(JWT_ACCESS_SECRET=STRONG + "a", JWT_REFRESH_SECRET=STRONG + "r",
-                    NOTIFICATIONS_SERVICE_TOKEN=STRONG + "n", TOTP_ENCRYPTION_KEY="k" * 44,
+                    NOTIFICATIONS_SERVICE_TOKEN=STRONG + "n", TOTP_ENCRYPTION_KEY=FERNET_KEY,
                     MONGODB_URI="mongodb://db.internal/user_management")
     settings.update(overrides)
     return settings
@@ -23,6 +24,8 @@ def production_settings(**overrides):
         ({"JWT_REFRESH_SECRET": DEV_ACCESS_SECRET}, "development default"),
         ({"NOTIFICATIONS_SERVICE_TOKEN": "short"}, "at least 32 bytes"),
         ({"TOTP_ENCRYPTION_KEY": None}, "TOTP_ENCRYPTION_KEY"),
+        ({"TOTP_ENCRYPTION_KEY": "not-a-fernet-key-but-long-enough-to-pass-length"}, "not a valid Fernet key"),
+        ({"TOTP_ENCRYPTION_KEY": f"{FERNET_KEY},{DEV_TOTP_ENCRYPTION_KEY}"}, "development default"),
         ({"MONGODB_URI": "mongomock://localhost/x"}, "real MongoDB"),
     ],
 )

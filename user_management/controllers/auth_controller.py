@@ -33,9 +33,14 @@ def authenticate(email, password):
 
 
 def login(email, password, client=None):
-    """Check the password and open a session (a second factor is handled by `two_factor`)."""
+    """Check the password; open a session, or return the second-factor challenge when one applies."""
+    from .two_factor_controller import start_login
+
     user = authenticate(email, password)
-    return open_session(user, client)
+    challenge = start_login(user)
+    if challenge is not None:
+        return challenge
+    return {"requiresTwoFactor": False, **open_session(user, client)}
 
 
 def open_session(user, client=None, family=None, family_expires_at=None):

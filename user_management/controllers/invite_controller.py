@@ -164,7 +164,8 @@ def list_invites(user, page, limit, status=None):
         queryset = queryset.filter(status=PENDING, expires_at__lte=now)
     elif status:
         queryset = queryset.filter(status=status)
-    return paginate(queryset.order_by("-created_at"), page, limit)
+    # Every row's to_dict reads invited_by and organization: fetch them per page, not per invite.
+    return paginate(queryset.order_by("-created_at"), page, limit, select_related=True)
 
 
 def find_manageable_invite(actor, invite_id):

@@ -6,13 +6,16 @@ from mongoengine.errors import NotUniqueError
 
 from ..exceptions import Conflict, Forbidden, InvalidInput, NotFound
 from ..models import RefreshToken, User
-from ..utils.passwords import hash_password, policy_problems
+from ..utils.password_strength import user_inputs_for
+from ..utils.passwords import hash_password
 from ..utils.roles import SUPER_ADMIN, is_staff, outranks
 
 
 def create_super_admin(email, password, first_name="Super", last_name="Admin"):
     """Create a super_admin after checking the password policy; Conflict on a taken email."""
-    problems = policy_problems(password)
+    from ..schemas.fields import new_password_problems
+
+    problems = new_password_problems(password, user_inputs_for(email, first_name, last_name))
     if problems:
         raise InvalidInput("Password does not meet the policy", {"password": problems})
     user = User(

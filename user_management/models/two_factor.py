@@ -44,6 +44,12 @@ class TwoFactorChallenge(Document):
         ],
     }
 
+    @property
+    def user_id(self):
+        """The user's id as a string, without dereferencing."""
+        ref = self._data.get("user")
+        return None if ref is None else str(getattr(ref, "id", ref))
+
     def is_live(self, now=None):
         """True while the challenge can still be answered."""
         return self.status == PENDING and self.expires_at > (now or utcnow())

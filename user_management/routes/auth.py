@@ -1,12 +1,27 @@
-"""/api/auth: login, refresh, logout, profile."""
+"""/api/auth: login and its second factor, refresh, logout, profile, passwords."""
 from flask import Blueprint, current_app, jsonify, request
-from flask_jwt_extended import current_user
+from flask_jwt_extended import current_user, verify_jwt_in_request
 
-from ..controllers import auth_controller
+from ..controllers import auth_controller, password_controller, two_factor_controller
 from ..extensions import limiter
 from ..middleware.auth import auth_required
 from ..middleware.request_parsing import json_body
-from ..schemas.auth import LoginSchema, RefreshTokenSchema
+from ..schemas.auth import (
+    ChangePasswordSchema,
+    CurrentPasswordSchema,
+    ForgotPasswordSchema,
+    LoginSchema,
+    OtpConfirmSchema,
+    RecoveryCodeLoginSchema,
+    RefreshTokenSchema,
+    ResendOtpSchema,
+    ResetPasswordSchema,
+    TotpConfirmSchema,
+    TotpSetupSchema,
+    TwoFactorSettingsSchema,
+    VerifyOtpSchema,
+    VerifyTotpSchema,
+)
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 
@@ -24,10 +39,141 @@ def _login_failure_limit():
 @limiter.limit(_login_failure_limit, deduct_when=lambda response: response.status_code == 401,
                error_message="Too many failed login attempts, please try again later")
 def login():
-    """Exchange email and password for tokens."""
+    """Exchange email and password for tokens, or for a second-factor challenge."""
     data = json_body(LoginSchema())
-    session = auth_controller.login(data["email"], data["password"], client_info())
-    return jsonify(success=True, requiresTwoFactor=False, **session)
+    return jsonify(success=True, **auth_controller.login(data["email"], data["password"], client_info()))
+
+
+def _limit(name):
+    return lambda: current_app.config[name]
+
+
+two_factor_limit = limiter.shared_limit(_limit("RATELIMIT_TWO_FACTOR"), scope="two-factor",
+                                        error_message="Too many verification attempts, please try again later")
+password_reset_limit = limiter.shared_limit(_limit("RATELIMIT_PASSWORD_RESET"), scope="password-reset")
+
+
+def _signed_in_user(two_factor_token):
+    """The access-token user, unless the request carries an enrollment twoFactorToken instead."""
+    if two_factor_token:
+        return None
+    verify_jwt_in_request()
+    return current_user._get_current_object()
+
+
+@bp.post("/verify-otp")
+@two_factor_limit
+def verify_otp():
+    """Finish a login with the emailed code."""
+    data = json_body(VerifyOtpSchema())
+    session = two_factor_controller.verify_otp(data.get("two_factor_token"), data.get("user_id"), data["otp"],
+                                               client_info())
+    return jsonify(success=True, **session)
+
+
+@bp.post("/verify-totp")
+@two_factor_limit
+def verify_totp():
+    """Finish a login with an authenticator app code."""
+    data = json_body(VerifyTotpSchema())
+    session = two_factor_controller.verify_totp(data.get("two_factor_token"), data.get("user_id"), data["token"],
+                                                client_info())
+    return jsonify(success=True, **session)
+
+
+@bp.post("/verify-recovery-code")
+@two_factor_limit
+def verify_recovery_code():
+    """Finish a login with a single-use recovery code."""
+    data = json_body(RecoveryCodeLoginSchema())
+    session = two_factor_controller.verify_recovery_code(data["two_factor_token"], data["code"], client_info())
+    return jsonify(success=True, **session)
+
+
+@bp.post("/resend-otp")
+@limiter.limit(_limit("RATELIMIT_OTP_RESEND"))
+def resend_otp():
+    """Email a new code for a pending login."""
+    data = json_body(ResendOtpSchema())
+    return jsonify(success=True, **two_factor_controller.resend_otp(data.get("two_factor_token"), data.get("user_id")))
+
+
+@bp.post("/totp/setup")
+@two_factor_limit
+def totp_setup():
+    """Start authenticator enrollment: secret, otpauth URL and QR code."""
+    data = json_body(TotpSetupSchema())
+    user = _signed_in_user(data.get("two_factor_token"))
+    setup = two_factor_controller.totp_setup(user, data.get("two_factor_token"), data.get("current_password"))
+    return jsonify(success=True, **setup)
+
+
+@bp.post("/totp/confirm")
+@two_factor_limit
+def totp_confirm():
+    """Finish authenticator enrollment; returns recovery codes (and tokens when it finishes a login)."""
+    data = json_body(TotpConfirmSchema())
+    user = _signed_in_user(data.get("two_factor_token"))
+    body = two_factor_controller.totp_confirm(data["token"], user, data.get("two_factor_token"), client_info())
+    return jsonify(success=True, **body)
+
+
+@bp.post("/recovery-codes")
+@auth_required()
+@limiter.limit(_limit("RATELIMIT_PASSWORD_CHANGE"))
+def recovery_codes():
+    """Replace the caller's recovery codes."""
+    data = json_body(CurrentPasswordSchema())
+    codes = two_factor_controller.regenerate_recovery_codes(current_user, data["current_password"])
+    return jsonify(success=True, message="New recovery codes issued; the old ones no longer work", recoveryCodes=codes)
+
+
+@bp.put("/two-factor")
+@auth_required()
+@limiter.limit(_limit("RATELIMIT_OTP_RESEND"))
+def two_factor_settings():
+    """A staff user turns the second factor on (after proving it works) or off."""
+    data = json_body(TwoFactorSettingsSchema())
+    body = two_factor_controller.set_staff_method(current_user, data["method"], data["current_password"])
+    return jsonify(success=True, **body)
+
+
+@bp.post("/two-factor/otp/confirm")
+@auth_required()
+@two_factor_limit
+def confirm_otp_enrollment():
+    """A staff user enters the emailed code that turns email codes on."""
+    data = json_body(OtpConfirmSchema())
+    return jsonify(success=True, **two_factor_controller.confirm_otp_enrollment(current_user, data["otp"]))
+
+
+@bp.post("/forgot-password")
+@password_reset_limit
+def forgot_password():
+    """Email a reset link when the account exists; the answer is the same either way."""
+    data = json_body(ForgotPasswordSchema())
+    password_controller.forgot_password(data["email"])
+    return jsonify(success=True, message="If an account exists for this email, a reset link has been sent")
+
+
+@bp.post("/reset-password")
+@password_reset_limit
+def reset_password():
+    """Set a new password with a reset link; every session ends."""
+    data = json_body(ResetPasswordSchema())
+    password_controller.reset_password(data["token"], data["password"])
+    return jsonify(success=True, message="Your password has been reset; please log in")
+
+
+@bp.post("/change-password")
+@auth_required()
+@limiter.limit(_limit("RATELIMIT_PASSWORD_CHANGE"))
+def change_password():
+    """Change the caller's password; other sessions end, the caller gets a fresh one."""
+    data = json_body(ChangePasswordSchema())
+    session = password_controller.change_password(current_user, data["current_password"], data["new_password"],
+                                                  client_info())
+    return jsonify(success=True, message="Password changed; your other sessions were signed out", **session)
 
 
 @bp.post("/refresh")

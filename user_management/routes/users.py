@@ -1,8 +1,8 @@
-"""/api/users: account status managed by a higher role."""
+"""/api/users: account status and second-factor resets, managed by a higher role."""
 from flask import Blueprint, jsonify
 from flask_jwt_extended import current_user
 
-from ..controllers import user_controller
+from ..controllers import two_factor_controller, user_controller
 from ..middleware.auth import auth_required
 from ..middleware.request_parsing import json_body
 from ..schemas.organization import UserStatusSchema
@@ -18,3 +18,12 @@ def set_status(user_id):
     user = user_controller.set_user_status(current_user, user_id, data["is_active"])
     state = "reactivated" if user.is_active else "deactivated"
     return jsonify(success=True, message=f"User {state}", user=user.to_dict())
+
+
+@bp.post("/<user_id>/reset-two-factor")
+@auth_required()
+def reset_two_factor(user_id):
+    """Clear the authenticator and recovery codes of a user below the caller."""
+    user = two_factor_controller.reset_two_factor(current_user, user_id)
+    return jsonify(success=True, message="Two-factor authentication reset; the user enrolls again at next login",
+                   user=user.to_dict())

@@ -48,3 +48,12 @@ def name_field(data_key, required=True):
 def given_password(data_key="password"):
     """A password presented for checking (not a new one): bounded but not policy-checked."""
     return fields.String(required=True, data_key=data_key, validate=validate.Length(min=1, max=MAX_LENGTH * 4))
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON boolean and nothing else: 0, 1, "true" and "false" are refused."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise ValidationError("Must be true or false.")
+        return value

@@ -20,7 +20,8 @@ def user_inputs_for(email=None, first_name=None, last_name=None):
         words += [names[0] + names[1], names[1] + names[0]]
     if email and "@" in email:
         local, domain = email.lower().rsplit("@", 1)
-        words += [local, *re.split(r"[^a-z0-9]+", local), domain.split(".")[0]]
+        parts = re.split(r"[^a-z0-9]+", local)
+        words += [local, "".join(parts), *parts, domain.split(".")[0]]
     return [word for word in dict.fromkeys(words) if len(word) >= 2]
 
 

@@ -17,18 +17,27 @@ from ..config import ConfigurationError
 SECRET_LENGTH = 32  # base32 characters: 160 bits (RFC 4226 R6)
 
 
+def encryption_keys(value):
+    """Split a TOTP_ENCRYPTION_KEY value (one key, or several comma-separated for rotation)."""
+    return [key.strip() for key in (value or "").split(",") if key.strip()]
+
+
+def cipher_from_keys(value):
+    """Build the cipher for a TOTP_ENCRYPTION_KEY value; ConfigurationError when a key is unusable."""
+    keys = encryption_keys(value)
+    if not keys:
+        raise ConfigurationError("TOTP_ENCRYPTION_KEY must be set")
+    try:
+        return MultiFernet([Fernet(key) for key in keys])
+    except ValueError as exc:
+        raise ConfigurationError(f"TOTP_ENCRYPTION_KEY is not a valid Fernet key: {exc}") from None
+
+
 def _cipher():
     app = current_app._get_current_object()
     cipher = app.extensions.get("totp_cipher")
     if cipher is None:
-        keys = [key.strip() for key in (app.config.get("TOTP_ENCRYPTION_KEY") or "").split(",") if key.strip()]
-        if not keys:
-            raise ConfigurationError("TOTP_ENCRYPTION_KEY must be set")
-        try:
-            cipher = MultiFernet([Fernet(key) for key in keys])
-        except ValueError as exc:
-            raise ConfigurationError(f"TOTP_ENCRYPTION_KEY is not a valid Fernet key: {exc}") from None
-        app.extensions["totp_cipher"] = cipher
+        cipher = app.extensions["totp_cipher"] = cipher_from_keys(app.config.get("TOTP_ENCRYPTION_KEY"))
     return cipher
 
 

@@ -1,0 +1,101 @@
+"""Forgotten, reset and changed passwords; each ends the user's other sessions."""
+import time
+
+from flask import current_app
+
+from ..exceptions import Gone, InvalidInput
+from ..models import PasswordResetToken, Throttle, TwoFactorChallenge, User
+from ..utils.notification_client import queue_email
+from ..utils.password_strength import user_inputs_for
+from ..utils.passwords import hash_password, verify_password
+from ..utils.timeutil import utcnow
+from ..utils.tokens import new_token, token_digest
+
+INVALID_RESET = "This password reset link is invalid or has expired"
+WRONG_CURRENT_PASSWORD = "Current password is incorrect"
+
+
+def check_current_password(user, password, field="currentPassword"):
+    """Raise InvalidInput unless `password` is the user's current password."""
+    if not password or not verify_password(password, user.password_hash):
+        raise InvalidInput(WRONG_CURRENT_PASSWORD, {field: [WRONG_CURRENT_PASSWORD]})
+
+
+def check_new_password(user, password, field="password"):
+    """Raise InvalidInput when `password` breaks the policy or is guessable from the user's name or email."""
+    from ..schemas.fields import new_password_problems
+
+    problems = new_password_problems(password, user_inputs_for(user.email, user.first_name, user.last_name))
+    if problems:
+        raise InvalidInput("Validation failed", {field: problems})
+
+
+def _set_password(user, password):
+    """Store a new password and end every session and pending login of the user."""
+    from .auth_controller import logout_all
+
+    User.objects(id=user.id).update_one(
+        set__password_hash=hash_password(password, current_app.config["BCRYPT_ROUNDS"]), set__updated_at=utcnow()
+    )
+    logout_all(user)
+    TwoFactorChallenge.void_pending(user)
+    PasswordResetToken.objects(user=user, used_at=None).update(set__used_at=utcnow())
+    user.reload()
+
+
+def _reset_link(token):
+    return f"{current_app.config['FRONTEND_URL']}/reset-password?token={token}"
+
+
+def forgot_password(email):
+    """Email a single-use reset link when the account exists and is active; silent otherwise.
+
+    Both paths take at least FORGOT_PASSWORD_MIN_SECONDS, so the answer time
+    does not tell whether the email belongs to an account.
+    """
+    config = current_app.config
+    started = time.perf_counter()
+    token = new_token()
+    user = User.objects(email=email).first()
+    if user is not None and user.is_active and not Throttle.hit(
+        f"reset-mail:{user.id}", config["PASSWORD_RESET_EMAILS_PER_HOUR"], config["PASSWORD_RESET_EMAIL_WINDOW"]
+    ):
+        now = utcnow()
+        # Only the newest link works.
+        PasswordResetToken.objects(user=user, used_at=None).update(set__used_at=now)
+        PasswordResetToken(user=user, token_hash=token_digest(token),
+                           expires_at=now + config["PASSWORD_RESET_EXPIRES"]).save()
+        queue_email(user.email, "password-reset", {
+            "link": _reset_link(token),
+            "firstName": user.first_name,
+            "expiresInMinutes": int(config["PASSWORD_RESET_EXPIRES"].total_seconds() // 60),
+        })
+    remaining = config["FORGOT_PASSWORD_MIN_SECONDS"] - (time.perf_counter() - started)
+    if remaining > 0:
+        time.sleep(remaining)
+
+
+def reset_password(token, password):
+    """Set a new password with a reset link (single use); every session of the user ends."""
+    now = utcnow()
+    record = PasswordResetToken.objects(token_hash=token_digest(token), used_at=None, expires_at__gt=now).first()
+    user = record.user if record is not None else None
+    if user is None or not user.is_active:
+        raise Gone(INVALID_RESET)
+    check_new_password(user, password)
+    if PasswordResetToken.objects(id=record.id, used_at=None).modify(new=True, set__used_at=now) is None:
+        raise Gone(INVALID_RESET)
+    _set_password(user, password)
+    return user
+
+
+def change_password(user, current_password, new_password, client=None):
+    """Change the caller's password, end its other sessions and return a fresh session for the caller."""
+    from .auth_controller import open_session
+
+    check_current_password(user, current_password)
+    if verify_password(new_password, user.password_hash):
+        raise InvalidInput("Validation failed", {"newPassword": ["The new password must differ from the current one"]})
+    check_new_password(user, new_password, field="newPassword")
+    _set_password(user, new_password)
+    return open_session(user, client)
