@@ -24,3 +24,13 @@ test: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+## Benchmarks (bench/README.md): full run writes bench/RESULTS.md; bench-quick is the CI smoke run.
+.PHONY: bench bench-quick
+bench: install
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	$(BIN)/python -m bench
+
+bench-quick: install
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	$(BIN)/python -m bench --quick

@@ -71,17 +71,7 @@ def start_notifications(env=None, worker_class="eventlet", app_spec="notificatio
         if gunicorn_config:
             command += ["-c", gunicorn_config]
         command.append(app_spec)
-    log = tempfile.NamedTemporaryFile(prefix="notifications-", suffix=".log", delete=False)
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    process.log_path = log.name
-    log.close()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_health(url, process, timeout)
-    except RuntimeError:
-        stop_process(process)
-        raise
-    return url, process
+    return _spawn(command, env, "notifications", timeout)
 
 
 def start_user_management(env=None, threads=8, timeout=30):
@@ -100,11 +90,16 @@ def start_user_management(env=None, threads=8, timeout=30):
         "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5", "--no-control-socket",
         "wsgi:user_management_app",
     ]
-    log = tempfile.NamedTemporaryFile(prefix="user-management-", suffix=".log", delete=False)
+    return _spawn(command, env, "user-management", timeout)
+
+
+def _spawn(command, env, name, timeout):
+    """Run `command` with its output in a temporary log file; wait for /health on env's PORT."""
+    log = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".log", delete=False)
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     process.log_path = log.name
     log.close()
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{env['PORT']}"
     try:
         wait_for_health(url, process, timeout)
     except RuntimeError:
