@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements/base.txt requirements/dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install dev test clean
+.PHONY: install dev test lint fuzz clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,9 +18,20 @@ install: $(STAMP)
 dev: install
 	./scripts/dev.sh
 
-## Run the whole test suite.
-test: install
+## Run the security checks, then the whole test suite (contract tests included, bounded).
+test: install lint
 	$(BIN)/python -m pytest
+
+## Security checks: bandit on the code; pip-audit on the pinned requirements (warns, without failing,
+## when no vulnerability service is reachable; AUDIT_REQUIRE_SERVICE=1 makes that fail too).
+lint: install
+	$(BIN)/python -m bandit --quiet --recursive user_management notifications servicekit
+	$(BIN)/python scripts/audit_dependencies.py requirements/base.txt requirements/dev.txt
+
+## Longer property-based run of the contract tests (FUZZ_MAX_EXAMPLES examples per operation).
+FUZZ_MAX_EXAMPLES ?= 200
+fuzz: install
+	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) $(BIN)/python -m pytest tests/contract -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -29,6 +29,7 @@ def create_app(config=None):
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    register_api_docs(app)
     register_sender(app)
     return app
 
@@ -83,6 +84,13 @@ def register_commands(app):
     """Add the operator CLI commands."""
     for command in COMMANDS:
         app.cli.add_command(command)
+
+
+def register_api_docs(app):
+    """GET /api/openapi.json, generated from the routes' schemas; Swagger UI at /api/docs outside production."""
+    from .utils import openapi
+
+    openapi.init_app(app)
 
 
 def register_metrics(app):

@@ -7,8 +7,9 @@ or is shorter than 32 bytes.
 """
 import os
 
-DEV_ACCESS_SECRET = "dev-access-secret-not-for-production-0000"
-DEV_SERVICE_TOKEN = "dev-service-token-not-for-production-0000"
+# B105: dev/test default; production refuses it (config.validate)
+DEV_ACCESS_SECRET = "dev-access-secret-not-for-production-0000"  # nosec B105
+DEV_SERVICE_TOKEN = "dev-service-token-not-for-production-0000"  # nosec B105
 DEV_DEFAULT_SECRETS = {DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN}
 MIN_SECRET_BYTES = 32
 ASYNC_MODES = {"eventlet", "gevent", "threading"}

@@ -41,8 +41,12 @@ def handle_validation_error(error):
 
 
 def handle_http_error(error):
-    """Werkzeug's 404, 405, 413 ... as JSON."""
-    return error_response(error.code, error.description or error.name)
+    """Werkzeug's 404, 405, 413 ... as JSON, keeping the headers that go with them (405's Allow)."""
+    response, status = error_response(error.code, error.description or error.name)
+    for name, value in error.get_response().headers.items():
+        if name.lower() in ("allow", "retry-after"):
+            response.headers[name] = value
+    return response, status
 
 
 def handle_unexpected(error):

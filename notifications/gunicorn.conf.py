@@ -36,7 +36,8 @@ loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # See user_management/gunicorn.conf.py: ProxyFix in the app owns X-Forwarded-*.
 forwarded_allow_ips = ""
 
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# B108: gunicorn's heartbeat files in memory, as its docs advise
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # nosec B108
 
 # gunicornc's control socket is not used in containers, and its default path
 # ($HOME/.gunicorn) is on a read-only filesystem there.

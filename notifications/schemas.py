@@ -58,7 +58,8 @@ CONTEXT_SCHEMAS = {
     "password-reset": PasswordResetContext,
     "invite-accepted": InviteAcceptedContext,
 }
-assert set(CONTEXT_SCHEMAS) == set(TEMPLATES)
+if set(CONTEXT_SCHEMAS) != set(TEMPLATES):  # checked at import, also under python -O
+    raise RuntimeError("every e-mail template needs a context schema")
 
 
 class SendEmailSchema(StrictSchema):
@@ -109,3 +110,47 @@ class SendEmailResultSchema(Schema):
     queued = fields.Boolean(dump_default=True)
     id = fields.String()
     duplicate = fields.Boolean()
+
+
+class IdempotencyKeyHeader(Schema):
+    """Request headers of POST /api/email/send (for the OpenAPI document)."""
+
+    key = fields.String(data_key="Idempotency-Key", validate=validate.Regexp(IDEMPOTENCY_KEY.pattern),
+                        metadata={"description": "Makes retries safe: the outbox job id. Generated when absent."})
+
+
+class AcceptedSchema(Schema):
+    """`{success: true}` (POST /api/notify)."""
+
+    success = fields.Boolean(required=True, metadata={"enum": [True]})
+
+
+class QueuedSchema(Schema):
+    """Response of POST /api/email/send (for the OpenAPI document)."""
+
+    success = fields.Boolean(required=True, metadata={"enum": [True]})
+    queued = fields.Boolean(required=True, metadata={"enum": [True]})
+    id = fields.String(required=True)
+    duplicate = fields.Boolean(required=True)
+
+
+class RedisHealthSchema(Schema):
+    """Redis reachability."""
+
+    ok = fields.Boolean(required=True)
+
+
+class SmtpHealthSchema(Schema):
+    """SMTP reachability (down only delays e-mail)."""
+
+    backend = fields.String(required=True)
+    ok = fields.Boolean(required=True)
+
+
+class HealthSchema(Schema):
+    """GET /health (200 and 503 alike)."""
+
+    success = fields.Boolean(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("ok", "unavailable")))
+    redis = fields.Nested(RedisHealthSchema, required=True)
+    smtp = fields.Nested(SmtpHealthSchema, required=True)

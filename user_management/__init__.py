@@ -31,6 +31,7 @@ def create_app(config=None, **overrides):
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    register_api_docs(app)
     register_background_jobs(app)
     return app
 
@@ -79,20 +80,20 @@ def register_extensions(app):
 
 def register_database(app):
     """Connect mongoengine and make sure the declared indexes exist."""
-    from .models import (EmailOutbox, Invite, Organization, PasswordResetToken, RefreshToken, Throttle,
-                         TwoFactorChallenge, User)
+    from .models import (AuditEvent, EmailOutbox, Invite, Lockout, Organization, PasswordResetToken, RefreshToken,
+                         Throttle, TwoFactorChallenge, User)
     from .utils.database import connect_database, ensure_indexes
 
     connect_database(app.config["MONGODB_URI"])
     ensure_indexes(User, Organization, Invite, RefreshToken, EmailOutbox, TwoFactorChallenge, PasswordResetToken,
-                   Throttle)
+                   Throttle, Lockout, AuditEvent)
 
 
 def register_blueprints(app):
     """Mount the routes."""
-    from .routes import auth, health, invites, organization, users
+    from .routes import audit, auth, health, invites, organization, organizations, users
 
-    for module in (health, auth, invites, organization, users):
+    for module in (health, auth, invites, organization, organizations, users, audit):
         app.register_blueprint(module.bp)
 
 
@@ -108,6 +109,13 @@ def register_commands(app):
     from .commands import register
 
     register(app)
+
+
+def register_api_docs(app):
+    """GET /api/openapi.json, generated from the routes' schemas; Swagger UI at /api/docs outside production."""
+    from .utils import openapi
+
+    openapi.init_app(app)
 
 
 def register_background_jobs(app):

@@ -8,9 +8,10 @@ secret is missing, is one of the dev defaults, or is shorter than 32 bytes.
 import os
 from datetime import timedelta
 
-DEV_ACCESS_SECRET = "dev-access-secret-not-for-production-0000"
-DEV_REFRESH_SECRET = "dev-refresh-secret-not-for-production-000"
-DEV_SERVICE_TOKEN = "dev-service-token-not-for-production-0000"
+# B105: dev/test default; production refuses it (config.validate)
+DEV_ACCESS_SECRET = "dev-access-secret-not-for-production-0000"  # nosec B105
+DEV_REFRESH_SECRET = "dev-refresh-secret-not-for-production-000"  # nosec B105
+DEV_SERVICE_TOKEN = "dev-service-token-not-for-production-0000"  # nosec B105
 # A Fernet key (urlsafe base64 of 32 bytes) used only by dev and test configs.
 DEV_TOTP_ENCRYPTION_KEY = "ZGV2LXRvdHAta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
 DEV_DEFAULT_SECRETS = {DEV_ACCESS_SECRET, DEV_REFRESH_SECRET, DEV_SERVICE_TOKEN, DEV_TOTP_ENCRYPTION_KEY}
@@ -104,6 +105,21 @@ class Config:
     FORGOT_PASSWORD_MIN_SECONDS = float(env_str("FORGOT_PASSWORD_MIN_SECONDS", "0.5"))
     # zxcvbn score (0-4) a new password must reach.
     PASSWORD_MIN_SCORE = env_int("PASSWORD_MIN_SCORE", 3)
+
+    # Per-account lockout (on top of the per-IP limits): LOCKOUT_THRESHOLD consecutive
+    # failures lock the account (or unknown email) for the next delay of LOCKOUT_DELAYS,
+    # seconds, growing and then staying at the last one. LOCKOUT_MEMORY seconds without a
+    # failure forget the count and the delay level. The same rule guards second-factor codes
+    # (per user) and invite or reset tokens (per client IP).
+    LOCKOUT_THRESHOLD = env_int("LOCKOUT_THRESHOLD", 10)
+    LOCKOUT_DELAYS = tuple(int(v) for v in env_list("LOCKOUT_DELAYS", "60,300,900"))
+    LOCKOUT_MEMORY = timedelta(seconds=env_int("LOCKOUT_MEMORY", 24 * 3600))
+    # Hard cap whatever the IP (ASVS 2.2.1): failed logins per account and hour.
+    LOGIN_MAX_FAILURES_PER_HOUR = env_int("LOGIN_MAX_FAILURES_PER_HOUR", 100)
+    LOGIN_FAILURE_WINDOW = timedelta(hours=1)
+
+    # Security audit log: events are deleted this many days after they happened (TTL index).
+    AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
 
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_API = env_str("RATELIMIT_API", "100 per 15 minutes")

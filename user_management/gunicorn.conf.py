@@ -32,7 +32,8 @@ loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 forwarded_allow_ips = ""
 
 # The heartbeat file lives in memory; /tmp in a container may be overlayfs.
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# B108: gunicorn's heartbeat files in memory, as its docs advise
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # nosec B108
 
 # gunicornc's control socket is not used in containers, and its default path
 # ($HOME/.gunicorn) is on a read-only filesystem there.

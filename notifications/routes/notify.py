@@ -2,13 +2,15 @@
 from flask import Blueprint
 
 from ..controllers.notify import notify_user
-from ..schemas import NotifySchema
+from ..schemas import AcceptedSchema, NotifySchema
 from ..utils.http import json_body, require_service_token
+from ..utils.openapi import api_doc
 
 bp = Blueprint("notify", __name__, url_prefix="/api")
 
 
 @bp.post("/notify")
+@api_doc(body=NotifySchema, response=AcceptedSchema, status=202, auth=True)
 @require_service_token
 def notify():
     """Emit a `notification` event to one user's sockets, on whichever process holds them."""

@@ -6,6 +6,7 @@ pid, logs and temp paths move into a temp dir. Every rewritten line must occur
 exactly once in the template, so a drift in deploy/nginx.conf fails loudly here
 instead of silently testing the wrong file.
 """
+import json
 import os
 import shutil
 import signal
@@ -13,6 +14,9 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+
+import requests
+from requests.adapters import HTTPAdapter
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NGINX_TEMPLATE = REPO_ROOT / "deploy" / "nginx.conf"
@@ -148,3 +152,35 @@ def stop_nginx(proc, timeout=10.0):
         if stream is not None:
             stream.close()
     return proc.returncode
+
+
+def read_access_log(conf_path):
+    """Return the rendered nginx's JSON access-log lines (the template's `json` format), parsed.
+
+    nginx writes a line when a request completes, so a long-poll still open is not there yet.
+    """
+    path = Path(conf_path).parent / "access.log"
+    if not path.exists():
+        return []
+    lines = path.read_text(errors="replace").split("\n")[:-1]  # the last piece may be unfinished
+    return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+class SourceAddressAdapter(HTTPAdapter):
+    """A requests adapter whose connections leave from `source_ip` (any 127.0.0.0/8 address works on lo)."""
+
+    def __init__(self, source_ip, **kwargs):
+        self.source_ip = source_ip
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        """Bind every pooled connection to the source address."""
+        kwargs["source_address"] = (self.source_ip, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def session_from(source_ip):
+    """A requests.Session whose HTTP requests come from `source_ip`, so nginx's $remote_addr is that address."""
+    session = requests.Session()
+    session.mount("http://", SourceAddressAdapter(source_ip))
+    return session

@@ -7,8 +7,15 @@
         stop_process(process)                           # e.g. to test the outbox while it is down
         url, process = notifications_server(port=port)  # and bring it back on the same port
 
+    def test_y(notifications_server, user_management_server, smtp_server):
+        smtp_server.start()
+        notifications_url, _ = notifications_server()
+        url, process = user_management_server(notifications_url)  # gunicorn gthread, mongomock,
+        ...                                                        # bootstrap super admin (e2e.helpers)
+
 Helpers for test bodies live in `support.processes` (start_notifications,
-stop_process, read_log, connect_socket, wait_until, SmtpServer, free_port).
+stop_process, read_log, connect_socket, wait_until, SmtpServer, free_port) and
+in `e2e.helpers` (the HTTP API, received e-mails, socket events, JSON logs).
 Keys and channel derive from the suite's `redis_prefix` fixture, so
 tests/conftest.py's cleanup (`*<prefix>*`) removes them and a user_management
 app built by `app_factory` (SOCKETIO_CHANNEL=f"{redis_prefix}-socketio") shares
@@ -16,11 +23,21 @@ the Socket.IO channel.
 """
 import pytest
 
+from e2e.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, FRONTEND_URL
 from notifications.config import DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN
-from support.processes import SmtpServer, start_notifications, stop_process
+from support.processes import SmtpServer, connect_socket, start_notifications, start_user_management, stop_process
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 FRONTEND_ORIGIN = "http://localhost:5173"
+
+
+def stop_all(processes):
+    """Stop processes concurrently: SIGTERM to all first, so their graceful shutdowns overlap."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        stop_process(process)
 
 
 @pytest.fixture
@@ -69,5 +86,71 @@ def notifications_server(notifications_env):
         return url, process
 
     yield start
-    for process in processes:
-        stop_process(process)
+    stop_all(processes)
+
+
+@pytest.fixture
+def user_management_env(redis_prefix):
+    """Environment of a user_management process for this test: in-memory MongoDB, own key prefix, shared channel.
+
+    A bootstrap super admin (ADMIN_EMAIL / ADMIN_PASSWORD) is created at start-up and the outbox is
+    swept every 0.3 s. NOTIFICATIONS_URL is given to `user_management_server`.
+    """
+    return {
+        "APP_ENV": "development",
+        # Unset, so the development default (mongomock, inside the one worker) is used.
+        "MONGODB_URI": "",
+        "REDIS_URL": REDIS_URL,
+        "REDIS_KEY_PREFIX": f"{redis_prefix}-um",
+        "SOCKETIO_CHANNEL": f"{redis_prefix}-socketio",
+        "JWT_ACCESS_SECRET": DEV_ACCESS_SECRET,
+        "NOTIFICATIONS_SERVICE_TOKEN": DEV_SERVICE_TOKEN,
+        "FRONTEND_URL": FRONTEND_URL,
+        "CORS_ORIGIN": FRONTEND_ORIGIN,
+        "OUTBOX_POLL_INTERVAL": "0.3",
+        "BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
+        "BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
+
+
+@pytest.fixture
+def user_management_server(user_management_env):
+    """Start user_management processes: `start(notifications_url, port=None, **env) -> (url, process)`.
+
+    One gunicorn gthread worker (the in-memory database lives in it); every process started is
+    stopped at teardown.
+    """
+    processes = []
+
+    def start(notifications_url, port=None, **env):
+        settings = {**user_management_env, "NOTIFICATIONS_URL": notifications_url,
+                    **{key: str(value) for key, value in env.items()}}
+        if port is not None:
+            settings["PORT"] = str(port)
+        url, process = start_user_management(settings)
+        processes.append(process)
+        return url, process
+
+    yield start
+    stop_all(processes)
+
+
+@pytest.fixture
+def socket_clients():
+    """Connect real python-socketio clients: `connect(url, token) -> client` (events in `client.received`).
+
+    Every client is disconnected at teardown.
+    """
+    clients = []
+
+    def connect(url, token):
+        client = connect_socket(url, token)
+        clients.append(client)
+        return client
+
+    yield connect
+    for client in clients:
+        try:
+            client.disconnect()
+        except Exception:  # already gone with its server; nothing to clean up
+            pass

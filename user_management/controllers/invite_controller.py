@@ -6,7 +6,9 @@ from mongoengine.errors import NotUniqueError
 
 from ..exceptions import Conflict, Forbidden, Gone, NotFound
 from ..models import Invite, Organization, User
+from ..models import audit_event as events
 from ..models.invite import ACCEPTED, EXPIRED, PENDING, REVOKED
+from ..utils import audit
 from ..utils.notification_client import queue_email
 from ..utils.pagination import paginate
 from ..utils.passwords import hash_password
@@ -14,12 +16,19 @@ from ..utils.roles import CLIENT_ADMIN, CLIENT_USER, can_invite, is_staff, outra
 from ..utils.socket_client import broadcast_invite_status, notify_user
 from ..utils.timeutil import isoformat, utcnow
 from ..utils.tokens import new_token, token_digest
+from . import lockout
 
 GONE_MESSAGES = {
     EXPIRED: "This invite has expired",
     ACCEPTED: "This invite has already been used",
     REVOKED: "This invite has been revoked",
 }
+ORGANIZATION_INACTIVE = "This invite's organization has been deactivated"
+
+
+def _audit_invite(event_type, actor, invite, **details):
+    audit.record(event_type, actor=actor, organization=invite.reference_id("organization") or "",
+                 details={"inviteId": str(invite.id), "email": invite.email, "role": invite.role, **details})
 
 
 def _invite_link(token):
@@ -78,14 +87,32 @@ def create_invite(inviter, email, role, organization_name=None):
         raise
     _send_invite_email(invite, token, inviter)
     broadcast_invite_status(invite)
+    _audit_invite(events.INVITE_CREATED, inviter, invite)
     return invite
+
+
+def _token_guard():
+    return lockout.token_key("invite", audit.client_context()["ip"])
 
 
 def _invite_by_token(token):
+    """The invite of `token`; an unknown token counts as a guess by the client (NotFound)."""
+    guard = _token_guard()
+    lockout.check(guard)
     invite = Invite.objects(token_hash=token_digest(token)).first()
     if invite is None:
+        lockout.record_failure(guard)
         raise NotFound("Invite not found")
     return invite
+
+
+def _ensure_organization_active(invite):
+    """A pending invite of a deactivated organization cannot be used until it is reactivated."""
+    if invite.reference_id("organization") is None:
+        return
+    organization = invite.organization
+    if organization is None or not organization.is_active:
+        raise Gone(ORGANIZATION_INACTIVE)
 
 
 def _raise_unusable(invite):
@@ -97,6 +124,7 @@ def invite_details(token):
     invite = _invite_by_token(token)
     if not invite.is_usable():
         _raise_unusable(invite)
+    _ensure_organization_active(invite)
     organization = invite.organization
     inviter = invite.invited_by
     return {
@@ -110,6 +138,10 @@ def invite_details(token):
 
 def accept_invite(token, first_name, last_name, password):
     """Create the invited account; of two simultaneous accepts exactly one succeeds."""
+    found = _invite_by_token(token)
+    if not found.is_usable():
+        _raise_unusable(found)
+    _ensure_organization_active(found)
     password_hash = hash_password(password, current_app.config["BCRYPT_ROUNDS"])
     now = utcnow()
     invite = Invite.objects(token_hash=token_digest(token), **Invite.usable_filter(now)).modify(
@@ -134,6 +166,9 @@ def accept_invite(token, first_name, last_name, password):
         raise
     Invite.objects(id=invite.id).update_one(set__accepted_user=user)
     _announce_acceptance(invite, user)
+    audit.record(events.INVITE_ACCEPTED, actor=user, target=user, organization=invite.reference_id("organization"),
+                 details={"inviteId": str(invite.id), "role": invite.role,
+                          "invitedBy": invite.reference_id("invited_by")})
     return user
 
 
@@ -202,6 +237,7 @@ def revoke_invite(actor, invite_id):
     if revoked is None:
         raise Conflict(f"Only a pending invite can be revoked; this one is {invite.effective_status()}")
     broadcast_invite_status(revoked)
+    _audit_invite(events.INVITE_REVOKED, actor, revoked)
     return revoked
 
 
@@ -221,4 +257,5 @@ def resend_invite(actor, invite_id):
         raise Conflict(f"Only a pending or expired invite can be resent; this one is {invite.effective_status()}")
     _send_invite_email(resent, token, resent.invited_by or actor)
     broadcast_invite_status(resent)
+    _audit_invite(events.INVITE_RESENT, actor, resent, sendCount=resent.send_count)
     return resent

@@ -1,9 +1,14 @@
-"""An organization as seen by its members."""
+"""An organization as seen by its members, and its status as managed by staff."""
+from bson import ObjectId
+from bson.errors import InvalidId
 from mongoengine.errors import NotUniqueError
 
 from ..exceptions import Conflict, NotFound
-from ..models import Organization, User
+from ..models import Organization, RefreshToken, User
+from ..models import audit_event as events
+from ..utils import audit
 from ..utils.pagination import paginate
+from ..utils.timeutil import utcnow
 
 
 def organization_of(user):
@@ -21,15 +26,50 @@ def update_organization(user, name=None, two_factor_method=None):
         if Organization.objects(name_key=name.strip().lower()).first() is not None:
             raise Conflict("An organization with this name already exists")
         organization.name = name
+    previous_method = organization.two_factor_method
     if two_factor_method is not None:
         organization.two_factor_method = two_factor_method
     try:
-        return organization.save()
+        organization.save()
     except NotUniqueError:
         raise Conflict("An organization with this name already exists") from None
+    if organization.two_factor_method != previous_method:
+        audit.record(events.ORGANIZATION_TWO_FACTOR_CHANGED, actor=user, organization=organization,
+                     details={"from": previous_method, "to": organization.two_factor_method})
+    return organization
 
 
 def list_members(user, page, limit):
     """Members of the user's organization, oldest first."""
     organization = organization_of(user)
     return paginate(User.objects(organization=organization).order_by("created_at"), page, limit)
+
+
+def find_organization(organization_id):
+    """Return the organization with this id, or NotFound (also for a malformed id)."""
+    try:
+        organization = Organization.objects(id=ObjectId(organization_id)).first()
+    except (InvalidId, TypeError):
+        organization = None
+    if organization is None:
+        raise NotFound("Organization not found")
+    return organization
+
+
+def set_organization_status(actor, organization_id, is_active):
+    """Staff deactivate or reactivate an organization.
+
+    While inactive its members cannot log in or refresh, their access tokens are
+    refused, and its pending invites answer 410. Deactivation also revokes the
+    members' refresh tokens, so reactivation means logging in again.
+    """
+    organization = find_organization(organization_id)
+    now = utcnow()
+    Organization.objects(id=organization.id).update_one(set__is_active=is_active, set__updated_at=now)
+    if not is_active:
+        members = User.objects(organization=organization).scalar("id")
+        RefreshToken.objects(user__in=list(members), revoked_at=None).update(set__revoked_at=now)
+    organization.reload()
+    audit.record(events.ORGANIZATION_REACTIVATED if is_active else events.ORGANIZATION_DEACTIVATED, actor=actor,
+                 organization=organization)
+    return organization

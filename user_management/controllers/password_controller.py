@@ -5,6 +5,8 @@ from flask import current_app
 
 from ..exceptions import Gone, InvalidInput
 from ..models import PasswordResetToken, Throttle, TwoFactorChallenge, User
+from ..models import audit_event as events
+from ..utils import audit
 from ..utils.notification_client import queue_email
 from ..utils.password_strength import user_inputs_for
 from ..utils.passwords import hash_password, verify_password
@@ -12,7 +14,8 @@ from ..utils.timeutil import utcnow
 from ..utils.tokens import new_token, token_digest
 
 INVALID_RESET = "This password reset link is invalid or has expired"
-WRONG_CURRENT_PASSWORD = "Current password is incorrect"
+# B105: an error message
+WRONG_CURRENT_PASSWORD = "Current password is incorrect"  # nosec B105
 
 
 def check_current_password(user, password, field="currentPassword"):
@@ -32,12 +35,12 @@ def check_new_password(user, password, field="password"):
 
 def _set_password(user, password):
     """Store a new password and end every session and pending login of the user."""
-    from .auth_controller import logout_all
+    from .auth_controller import end_all_sessions
 
     User.objects(id=user.id).update_one(
         set__password_hash=hash_password(password, current_app.config["BCRYPT_ROUNDS"]), set__updated_at=utcnow()
     )
-    logout_all(user)
+    end_all_sessions(user)
     TwoFactorChallenge.void_pending(user)
     PasswordResetToken.objects(user=user, used_at=None).update(set__used_at=utcnow())
     user.reload()
@@ -76,9 +79,18 @@ def forgot_password(email):
 
 
 def reset_password(token, password):
-    """Set a new password with a reset link (single use); every session of the user ends."""
+    """Set a new password with a reset link (single use); every session of the user ends.
+
+    Unknown, used or expired links count against the client as token guesses.
+    """
+    from . import lockout
+
+    guard = lockout.token_key("reset", audit.client_context()["ip"])
+    lockout.check(guard)
     now = utcnow()
     record = PasswordResetToken.objects(token_hash=token_digest(token), used_at=None, expires_at__gt=now).first()
+    if record is None:
+        lockout.record_failure(guard)
     user = record.user if record is not None else None
     if user is None or not user.is_active:
         raise Gone(INVALID_RESET)
@@ -86,6 +98,7 @@ def reset_password(token, password):
     if PasswordResetToken.objects(id=record.id, used_at=None).modify(new=True, set__used_at=now) is None:
         raise Gone(INVALID_RESET)
     _set_password(user, password)
+    audit.record(events.PASSWORD_RESET, actor=user, target=user)
     return user
 
 
@@ -98,4 +111,5 @@ def change_password(user, current_password, new_password, client=None):
         raise InvalidInput("Validation failed", {"newPassword": ["The new password must differ from the current one"]})
     check_new_password(user, new_password, field="newPassword")
     _set_password(user, new_password)
+    audit.record(events.PASSWORD_CHANGED, actor=user, target=user)
     return open_session(user, client)

@@ -15,12 +15,15 @@ from mongoengine.queryset.visitor import Q
 
 from ..exceptions import Conflict, Forbidden, InvalidInput, TooManyRequests, Unauthorized
 from ..models import Throttle, TwoFactorChallenge, User
+from ..models import audit_event as events
 from ..models.two_factor import LOGIN, OTP_ENROLL, PENDING, TOTP_ENROLL, USED, VOID
+from ..utils import audit
 from ..utils import otp as codes
 from ..utils import totp
 from ..utils.notification_client import queue_email
 from ..utils.roles import is_staff
 from ..utils.timeutil import utcnow
+from . import lockout
 from .password_controller import check_current_password
 
 log = logging.getLogger(__name__)
@@ -149,7 +152,8 @@ def _failure_key(user):
 
 
 def _check_account_throttle(user):
-    """Cap wrong codes per account across challenges (RFC 4226 §7.3)."""
+    """Cap wrong codes per account across challenges (RFC 4226 §7.3): lockout, then the hourly cap."""
+    lockout.check(lockout.two_factor_key(user), TOO_MANY_FAILURES)
     wait = Throttle.blocked_for(_failure_key(user), _config("TWO_FACTOR_USER_MAX_FAILURES"))
     if wait:
         raise TooManyRequests(TOO_MANY_FAILURES, retry_after=wait)
@@ -173,6 +177,11 @@ def _reserve_attempt(challenge, error=Unauthorized):
 def _fail(user, challenge=None, error=Unauthorized, field=None):
     """Record a wrong code and raise; the attempt that spends the challenge voids it."""
     Throttle.hit(_failure_key(user), _config("TWO_FACTOR_USER_MAX_FAILURES"), _config("TWO_FACTOR_USER_FAILURE_WINDOW"))
+    locked_for = lockout.record_failure(lockout.two_factor_key(user))
+    details = {"method": challenge.method, "purpose": challenge.purpose} if challenge is not None else {}
+    audit.record(events.TWO_FACTOR_FAILURE, target=user, details=details)
+    if locked_for:
+        audit.record(events.ACCOUNT_LOCKED, target=user, details={"scope": "two_factor", "seconds": locked_for})
     message = INVALID_CODE
     if challenge is not None and challenge.attempts >= _config("TWO_FACTOR_MAX_ATTEMPTS"):
         TwoFactorChallenge.objects(id=challenge.id, status=PENDING).update_one(set__status=VOID)
@@ -189,11 +198,20 @@ def _complete(challenge):
         raise Unauthorized(INVALID_CODE)
 
 
-def _open_session(user, client):
+def _succeeded(user, method, purpose):
+    """A right code: the account's consecutive-failure count starts over."""
+    lockout.reset(lockout.two_factor_key(user))
+    audit.record(events.TWO_FACTOR_SUCCESS, actor=user, target=user, details={"method": method, "purpose": purpose})
+
+
+def _open_session(user, client, method):
     from .auth_controller import open_session
 
+    _succeeded(user, method, LOGIN)
     user.reload()
-    return {"requiresTwoFactor": False, **open_session(user, client)}
+    session = open_session(user, client)
+    audit.record(events.LOGIN_SUCCESS, actor=user, target=user, details={"twoFactor": True, "method": method})
+    return {"requiresTwoFactor": False, **session}
 
 
 def _claim_totp_step(user, step):
@@ -214,7 +232,7 @@ def verify_otp(two_factor_token, user_id, code, client=None):
     if not codes.digests_match(challenge.code_hash, _otp_digest(challenge, code)):
         _fail(user, challenge)
     _complete(challenge)
-    return _open_session(user, client)
+    return _open_session(user, client, OTP)
 
 
 def verify_totp(two_factor_token, user_id, code, client=None):
@@ -227,7 +245,7 @@ def verify_totp(two_factor_token, user_id, code, client=None):
     if step is None or not _claim_totp_step(user, step):
         _fail(user, challenge)
     _complete(challenge)
-    return _open_session(user, client)
+    return _open_session(user, client, TOTP)
 
 
 def verify_recovery_code(two_factor_token, code, client=None):
@@ -240,7 +258,7 @@ def verify_recovery_code(two_factor_token, code, client=None):
         _fail(user, challenge)
     _complete(challenge)
     log.info("recovery code used", extra={"user_id": str(user.id)})
-    session = _open_session(user, client)
+    session = _open_session(user, client, "recovery_code")
     session["recoveryCodesRemaining"] = len(user.recovery_codes)
     return session
 
@@ -320,7 +338,9 @@ def totp_confirm(code, user=None, two_factor_token=None, client=None):
             "recoveryCodes": recovery_codes}
     if challenge is not None:
         _complete(challenge)
-        body.update(_open_session(user, client))
+        body.update(_open_session(user, client, TOTP))
+    else:
+        _succeeded(user, TOTP, TOTP_ENROLL)
     return body
 
 
@@ -366,6 +386,7 @@ def confirm_otp_enrollment(user, code):
     if not codes.digests_match(challenge.code_hash, _otp_digest(challenge, code)):
         _fail(user, challenge, InvalidInput, "otp")
     _complete(challenge)
+    _succeeded(user, OTP, OTP_ENROLL)
     User.objects(id=user.id).update_one(set__otp_verified=True, set__two_factor_method=OTP)
     return {"twoFactorMethod": OTP, "message": "Email codes are now required when you log in"}
 
@@ -375,7 +396,7 @@ def reset_two_factor(actor, user_id):
 
     The method stays: an organization member (or staff on TOTP) enrolls again at the next login.
     """
-    from .auth_controller import logout_all
+    from .auth_controller import end_all_sessions
     from .user_controller import find_managed_user
 
     target = find_managed_user(actor, user_id)
@@ -389,7 +410,9 @@ def reset_two_factor(actor, user_id):
     )
     TwoFactorChallenge.void_pending(target)
     Throttle.objects(key=_failure_key(target)).delete()
-    logout_all(target)
+    lockout.reset(lockout.two_factor_key(target))
+    end_all_sessions(target)
     log.info("second factor reset", extra={"user_id": str(target.id), "actor_id": str(actor.id)})
+    audit.record(events.TWO_FACTOR_RESET, actor=actor, target=target)
     target.reload()
     return target

@@ -6,6 +6,8 @@ from mongoengine.errors import NotUniqueError
 
 from ..exceptions import Conflict, Forbidden, InvalidInput, NotFound
 from ..models import RefreshToken, User
+from ..models import audit_event as events
+from ..utils import audit
 from ..utils.password_strength import user_inputs_for
 from ..utils.passwords import hash_password
 from ..utils.roles import SUPER_ADMIN, is_staff, outranks
@@ -74,4 +76,15 @@ def set_user_status(actor, user_id, is_active):
         User.objects(id=target.id).update_one(set__is_active=False, inc__token_version=1)
         RefreshToken.revoke_all_for_user(target)
     target.reload()
+    audit.record(events.USER_REACTIVATED if is_active else events.USER_DEACTIVATED, actor=actor, target=target)
+    return target
+
+
+def unlock_user(actor, user_id):
+    """A higher role lifts the login and second-factor lockouts of a user it manages."""
+    from . import lockout
+
+    target = find_managed_user(actor, user_id)
+    lockout.unlock_user(target)
+    audit.record(events.USER_UNLOCKED, actor=actor, target=target)
     return target

@@ -30,8 +30,13 @@ def _load_user(subject):
 
 
 def token_is_current(user, claims):
-    """True when `claims` were issued to `user` as it is now."""
-    return bool(user and user.is_active and claims.get("tv") == user.token_version)
+    """True when `claims` were issued to `user` as it is now, and its organization (if any) is active."""
+    if not (user and user.is_active and claims.get("tv") == user.token_version):
+        return False
+    if user.organization_id is None:
+        return True
+    organization = user.organization
+    return bool(organization is not None and organization.is_active)
 
 
 @jwt.user_lookup_loader

@@ -1,6 +1,8 @@
 """MongoDB documents of the user_management service."""
+from .audit_event import AuditEvent
 from .email_outbox import EmailOutbox
 from .invite import Invite
+from .lockout import Lockout
 from .organization import Organization
 from .refresh_token import RefreshToken
 from .throttle import Throttle
@@ -8,8 +10,10 @@ from .two_factor import PasswordResetToken, TwoFactorChallenge
 from .user import User
 
 __all__ = [
+    "AuditEvent",
     "EmailOutbox",
     "Invite",
+    "Lockout",
     "Organization",
     "PasswordResetToken",
     "RefreshToken",

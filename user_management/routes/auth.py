@@ -6,6 +6,8 @@ from ..controllers import auth_controller, password_controller, two_factor_contr
 from ..extensions import limiter
 from ..middleware.auth import auth_required
 from ..middleware.request_parsing import json_body
+from ..schemas import responses as out
+from ..utils.openapi import api_doc
 from ..schemas.auth import (
     ChangePasswordSchema,
     CurrentPasswordSchema,
@@ -36,6 +38,7 @@ def _login_failure_limit():
 
 
 @bp.post("/login")
+@api_doc(body=LoginSchema, response=out.LOGIN_RESPONSE, errors=(401, 403))
 @limiter.limit(_login_failure_limit, deduct_when=lambda response: response.status_code == 401,
                error_message="Too many failed login attempts, please try again later")
 def login():
@@ -62,6 +65,7 @@ def _signed_in_user(two_factor_token):
 
 
 @bp.post("/verify-otp")
+@api_doc(body=VerifyOtpSchema, response=out.SessionSchema, errors=(401,))
 @two_factor_limit
 def verify_otp():
     """Finish a login with the emailed code."""
@@ -72,6 +76,7 @@ def verify_otp():
 
 
 @bp.post("/verify-totp")
+@api_doc(body=VerifyTotpSchema, response=out.SessionSchema, errors=(401,))
 @two_factor_limit
 def verify_totp():
     """Finish a login with an authenticator app code."""
@@ -82,6 +87,7 @@ def verify_totp():
 
 
 @bp.post("/verify-recovery-code")
+@api_doc(body=RecoveryCodeLoginSchema, response=out.SessionSchema, errors=(401,))
 @two_factor_limit
 def verify_recovery_code():
     """Finish a login with a single-use recovery code."""
@@ -91,6 +97,7 @@ def verify_recovery_code():
 
 
 @bp.post("/resend-otp")
+@api_doc(body=ResendOtpSchema, response=out.OtpResentSchema, errors=(401,))
 @limiter.limit(_limit("RATELIMIT_OTP_RESEND"))
 def resend_otp():
     """Email a new code for a pending login."""
@@ -99,6 +106,7 @@ def resend_otp():
 
 
 @bp.post("/totp/setup")
+@api_doc(body=TotpSetupSchema, response=out.TotpSecretResponseSchema, auth="optional")
 @two_factor_limit
 def totp_setup():
     """Start authenticator enrollment: secret, otpauth URL and QR code."""
@@ -109,6 +117,7 @@ def totp_setup():
 
 
 @bp.post("/totp/confirm")
+@api_doc(body=TotpConfirmSchema, response=out.TotpConfirmedSchema, auth="optional", errors=(409,))
 @two_factor_limit
 def totp_confirm():
     """Finish authenticator enrollment; returns recovery codes (and tokens when it finishes a login)."""
@@ -119,6 +128,7 @@ def totp_confirm():
 
 
 @bp.post("/recovery-codes")
+@api_doc(body=CurrentPasswordSchema, response=out.RecoveryCodesSchema, auth=True)
 @auth_required()
 @limiter.limit(_limit("RATELIMIT_PASSWORD_CHANGE"))
 def recovery_codes():
@@ -129,6 +139,7 @@ def recovery_codes():
 
 
 @bp.put("/two-factor")
+@api_doc(body=TwoFactorSettingsSchema, response=out.TwoFactorSettingsResponseSchema, auth=True, errors=(403,))
 @auth_required()
 @limiter.limit(_limit("RATELIMIT_OTP_RESEND"))
 def two_factor_settings():
@@ -139,6 +150,7 @@ def two_factor_settings():
 
 
 @bp.post("/two-factor/otp/confirm")
+@api_doc(body=OtpConfirmSchema, response=out.TwoFactorSettingsResponseSchema, auth=True)
 @auth_required()
 @two_factor_limit
 def confirm_otp_enrollment():
@@ -148,6 +160,7 @@ def confirm_otp_enrollment():
 
 
 @bp.post("/forgot-password")
+@api_doc(body=ForgotPasswordSchema, response=out.MessageSchema)
 @password_reset_limit
 def forgot_password():
     """Email a reset link when the account exists; the answer is the same either way."""
@@ -157,6 +170,7 @@ def forgot_password():
 
 
 @bp.post("/reset-password")
+@api_doc(body=ResetPasswordSchema, response=out.MessageSchema, errors=(410,))
 @password_reset_limit
 def reset_password():
     """Set a new password with a reset link; every session ends."""
@@ -166,6 +180,7 @@ def reset_password():
 
 
 @bp.post("/change-password")
+@api_doc(body=ChangePasswordSchema, response=out.PasswordChangedSchema, auth=True)
 @auth_required()
 @limiter.limit(_limit("RATELIMIT_PASSWORD_CHANGE"))
 def change_password():
@@ -177,6 +192,7 @@ def change_password():
 
 
 @bp.post("/refresh")
+@api_doc(body=RefreshTokenSchema, response=out.TokensSchema, errors=(401,))
 def refresh():
     """Rotate a refresh token into a new access and refresh token."""
     data = json_body(RefreshTokenSchema())
@@ -185,6 +201,7 @@ def refresh():
 
 
 @bp.post("/logout")
+@api_doc(body=RefreshTokenSchema, response=out.MessageSchema)
 def logout():
     """Revoke the session a refresh token belongs to."""
     data = json_body(RefreshTokenSchema())
@@ -193,6 +210,7 @@ def logout():
 
 
 @bp.post("/logout-all")
+@api_doc(response=out.MessageSchema, auth=True)
 @auth_required()
 def logout_all():
     """Revoke every session of the caller."""
@@ -201,6 +219,7 @@ def logout_all():
 
 
 @bp.get("/profile")
+@api_doc(response=out.ProfileSchema, auth=True)
 @auth_required()
 def profile():
     """The caller's account, without secrets."""

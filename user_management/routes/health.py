@@ -4,11 +4,15 @@ from flask import Blueprint, current_app, jsonify
 from ..extensions import limiter, talisman
 from ..utils.database import database_is_up
 from ..utils.redis_client import redis_is_up
+from ..schemas import responses as out
+from ..utils.openapi import api_doc
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/health")
+@api_doc(response=out.HealthSchema, rate_limited=False, errors={
+    503: {"description": "A dependency is down", "content": {"application/json": {"schema": out.HealthSchema}}}})
 @limiter.exempt
 @talisman(force_https=False)  # container and load-balancer checks speak plain HTTP
 def health():

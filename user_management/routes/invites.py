@@ -5,12 +5,15 @@ from flask_jwt_extended import current_user
 from ..controllers import invite_controller
 from ..middleware.auth import auth_required
 from ..middleware.request_parsing import json_body, query_args
+from ..schemas import responses as out
+from ..utils.openapi import api_doc
 from ..schemas.invite import InviteAcceptSchema, InviteCreateSchema, InviteListSchema
 
 bp = Blueprint("invites", __name__, url_prefix="/api/invites")
 
 
 @bp.post("/create")
+@api_doc(body=InviteCreateSchema, response=out.InviteResponseSchema, status=201, auth=True, errors=(403, 409))
 @auth_required()
 def create():
     """Invite someone to a role the caller may invite."""
@@ -20,12 +23,14 @@ def create():
 
 
 @bp.get("/details/<token>")
+@api_doc(response=out.InviteDetailsResponseSchema, errors=(410,))
 def details(token):
     """What an invite link is for, before accepting it."""
     return jsonify(success=True, invite=invite_controller.invite_details(token))
 
 
 @bp.post("/accept")
+@api_doc(body=InviteAcceptSchema, response=out.UserResponseSchema, status=201, errors=(404, 409, 410))
 def accept():
     """Create the account an invite is for."""
     data = json_body(InviteAcceptSchema())
@@ -34,6 +39,7 @@ def accept():
 
 
 @bp.get("/list")
+@api_doc(query=InviteListSchema, response=out.InviteListResponseSchema, auth=True)
 @auth_required()
 def list_sent():
     """Invites the caller sent, with their status."""
@@ -43,6 +49,7 @@ def list_sent():
 
 
 @bp.delete("/<invite_id>/revoke")
+@api_doc(response=out.InviteResponseSchema, auth=True, errors=(403, 409))
 @auth_required()
 def revoke(invite_id):
     """Revoke a pending invite."""
@@ -51,6 +58,7 @@ def revoke(invite_id):
 
 
 @bp.post("/<invite_id>/resend")
+@api_doc(response=out.InviteResponseSchema, auth=True, errors=(403, 409))
 @auth_required()
 def resend(invite_id):
     """Send a pending or expired invite again with a new link."""

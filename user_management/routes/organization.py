@@ -5,6 +5,8 @@ from flask_jwt_extended import current_user
 from ..controllers import organization_controller
 from ..middleware.auth import auth_required
 from ..middleware.request_parsing import json_body, query_args
+from ..schemas import responses as out
+from ..utils.openapi import api_doc
 from ..schemas.invite import PageSchema
 from ..schemas.organization import OrganizationUpdateSchema
 from ..utils.roles import CLIENT_ADMIN
@@ -13,6 +15,7 @@ bp = Blueprint("organization", __name__, url_prefix="/api/organization")
 
 
 @bp.get("")
+@api_doc(response=out.OrganizationResponseSchema, auth=True, errors=(404,))
 @auth_required()
 def show():
     """The caller's organization."""
@@ -20,6 +23,7 @@ def show():
 
 
 @bp.put("")
+@api_doc(body=OrganizationUpdateSchema, response=out.OrganizationResponseSchema, auth=True, errors=(403, 404, 409))
 @auth_required(CLIENT_ADMIN)
 def update():
     """Rename the organization or change its second-factor method."""
@@ -31,6 +35,7 @@ def update():
 
 
 @bp.get("/members")
+@api_doc(query=PageSchema, response=out.MembersSchema, auth=True, errors=(404,))
 @auth_required()
 def members():
     """Members of the caller's organization."""

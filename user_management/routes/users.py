@@ -1,16 +1,19 @@
-"""/api/users: account status and second-factor resets, managed by a higher role."""
+"""/api/users: account status, second-factor resets and unlocks, managed by a higher role."""
 from flask import Blueprint, jsonify
 from flask_jwt_extended import current_user
 
 from ..controllers import two_factor_controller, user_controller
 from ..middleware.auth import auth_required
 from ..middleware.request_parsing import json_body
+from ..schemas import responses as out
 from ..schemas.organization import UserStatusSchema
+from ..utils.openapi import api_doc
 
 bp = Blueprint("users", __name__, url_prefix="/api/users")
 
 
 @bp.patch("/<user_id>/status")
+@api_doc(body=UserStatusSchema, response=out.UserResponseSchema, auth=True, errors=(403,))
 @auth_required()
 def set_status(user_id):
     """Deactivate or reactivate a user below the caller."""
@@ -21,9 +24,19 @@ def set_status(user_id):
 
 
 @bp.post("/<user_id>/reset-two-factor")
+@api_doc(response=out.UserResponseSchema, auth=True, errors=(403,))
 @auth_required()
 def reset_two_factor(user_id):
     """Clear the authenticator and recovery codes of a user below the caller."""
     user = two_factor_controller.reset_two_factor(current_user, user_id)
     return jsonify(success=True, message="Two-factor authentication reset; the user enrolls again at next login",
                    user=user.to_dict())
+
+
+@bp.post("/<user_id>/unlock")
+@api_doc(response=out.UserResponseSchema, auth=True, errors=(403, 404))
+@auth_required()
+def unlock(user_id):
+    """Lift the login and second-factor lockouts of a user below the caller."""
+    user = user_controller.unlock_user(current_user, user_id)
+    return jsonify(success=True, message="User unlocked", user=user.to_dict())

@@ -21,3 +21,9 @@ class UserStatusSchema(Schema):
     """PATCH /api/users/:userId/status."""
 
     is_active = StrictBoolean(required=True, data_key="isActive")
+
+
+class OrganizationStatusSchema(Schema):
+    """PATCH /api/organizations/:organizationId/status."""
+
+    is_active = StrictBoolean(required=True, data_key="isActive")

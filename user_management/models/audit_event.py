@@ -1,0 +1,84 @@
+"""AuditEvent: one security-relevant event, kept for AUDIT_RETENTION_DAYS."""
+from mongoengine import DateTimeField, DictField, Document, StringField
+
+from ..utils.timeutil import isoformat, utcnow
+
+LOGIN_SUCCESS = "login.success"
+LOGIN_FAILURE = "login.failure"
+ACCOUNT_LOCKED = "account.locked"
+TWO_FACTOR_SUCCESS = "two_factor.success"
+TWO_FACTOR_FAILURE = "two_factor.failure"
+TWO_FACTOR_RESET = "two_factor.reset"
+# B105: an audit event type
+REFRESH_TOKEN_REUSE = "refresh_token.reuse_detected"  # nosec B105
+LOGOUT_ALL = "logout.all"
+# B105: an audit event type
+PASSWORD_RESET = "password.reset"  # nosec B105
+PASSWORD_CHANGED = "password.changed"  # nosec B105
+INVITE_CREATED = "invite.created"
+INVITE_ACCEPTED = "invite.accepted"
+INVITE_REVOKED = "invite.revoked"
+INVITE_RESENT = "invite.resent"
+USER_DEACTIVATED = "user.deactivated"
+USER_REACTIVATED = "user.reactivated"
+USER_UNLOCKED = "user.unlocked"
+ORGANIZATION_TWO_FACTOR_CHANGED = "organization.two_factor_method_changed"
+ORGANIZATION_DEACTIVATED = "organization.deactivated"
+ORGANIZATION_REACTIVATED = "organization.reactivated"
+
+EVENT_TYPES = (
+    LOGIN_SUCCESS, LOGIN_FAILURE, ACCOUNT_LOCKED, TWO_FACTOR_SUCCESS, TWO_FACTOR_FAILURE, TWO_FACTOR_RESET,
+    REFRESH_TOKEN_REUSE, LOGOUT_ALL, PASSWORD_RESET, PASSWORD_CHANGED, INVITE_CREATED, INVITE_ACCEPTED,
+    INVITE_REVOKED, INVITE_RESENT, USER_DEACTIVATED, USER_REACTIVATED, USER_UNLOCKED,
+    ORGANIZATION_TWO_FACTOR_CHANGED, ORGANIZATION_DEACTIVATED, ORGANIZATION_REACTIVATED,
+)
+
+
+class AuditEvent(Document):
+    """Who did what to whom, from where, when; never a secret.
+
+    Ids are stored as strings, with the emails as they were at the time, so an
+    event stays readable after its users change or disappear.
+    """
+
+    type = StringField(required=True, choices=EVENT_TYPES)
+    actor_id = StringField(null=True, db_field="actorId")
+    actor_email = StringField(null=True, db_field="actorEmail")
+    target_id = StringField(null=True, db_field="targetId")
+    target_email = StringField(null=True, db_field="targetEmail")
+    organization_id = StringField(null=True, db_field="organizationId")
+    ip = StringField(null=True)
+    user_agent = StringField(null=True, db_field="userAgent")
+    request_id = StringField(null=True, db_field="requestId")
+    details = DictField()
+    created_at = DateTimeField(default=utcnow, db_field="createdAt")
+    # Set from AUDIT_RETENTION_DAYS when written; the TTL index deletes the event then.
+    expires_at = DateTimeField(required=True, db_field="expiresAt")
+
+    meta = {
+        "collection": "audit_events",
+        "indexes": [
+            "-created_at",
+            ("organization_id", "-created_at"),
+            ("actor_id", "-created_at"),
+            ("target_id", "-created_at"),
+            ("type", "-created_at"),
+            {"fields": ["expires_at"], "expireAfterSeconds": 0},
+        ],
+        "ordering": ["-created_at"],
+    }
+
+    def to_dict(self):
+        """Return the public JSON shape."""
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "actor": {"id": self.actor_id, "email": self.actor_email} if self.actor_id else None,
+            "target": {"id": self.target_id, "email": self.target_email} if self.target_id else None,
+            "organization": self.organization_id,
+            "ip": self.ip,
+            "userAgent": self.user_agent,
+            "requestId": self.request_id,
+            "details": dict(self.details or {}),
+            "createdAt": isoformat(self.created_at),
+        }
