@@ -4,7 +4,8 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import errors
+from servicekit.errors import register_error_handlers
+
 from .commands import COMMANDS
 from .config import config_for
 from .controllers.sender import Sender
@@ -77,7 +78,7 @@ def register_blueprints(app):
 
 def register_errorhandlers(app):
     """Turn every error into the JSON error body."""
-    errors.init_app(app)
+    register_error_handlers(app)
 
 
 def register_commands(app):

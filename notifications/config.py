@@ -5,48 +5,27 @@ testing carry obviously fake secrets so a fresh checkout runs; production has no
 secret defaults and refuses to start when a secret is missing, is a dev default,
 or is shorter than 32 bytes.
 """
-import os
+from servicekit.config import (  # noqa: F401  (ConfigurationError is part of this module's interface)
+    ConfigurationError,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    pick_config,
+    refuse_wildcard_origin,
+    require_production_secrets,
+)
+
 
 # B105: dev/test default; production refuses it (config.validate)
 DEV_ACCESS_SECRET = "dev-access-secret-not-for-production-0000"  # nosec B105
 DEV_SERVICE_TOKEN = "dev-service-token-not-for-production-0000"  # nosec B105
 DEV_DEFAULT_SECRETS = {DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN}
-MIN_SECRET_BYTES = 32
 ASYNC_MODES = {"eventlet", "gevent", "threading"}
 MAIL_BACKENDS = {"smtp", "console"}
 
 
-def env_str(name, default=None):
-    """Return an environment variable, or `default` when unset or empty."""
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
-
-
-def env_int(name, default):
-    """Return an environment variable as an int."""
-    return int(env_str(name, default))
-
-
-def env_float(name, default):
-    """Return an environment variable as a float."""
-    return float(env_str(name, default))
-
-
-def env_bool(name, default=False):
-    """Return an environment variable as a boolean ("1", "true", "yes", "on")."""
-    value = env_str(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name, default=""):
-    """Return a comma-separated environment variable as a list of stripped strings."""
-    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
-
-
-class ConfigurationError(RuntimeError):
-    """The service cannot start with this configuration."""
 
 
 class Config:
@@ -108,8 +87,7 @@ class Config:
             raise ConfigurationError(f"SOCKETIO_ASYNC_MODE must be one of {sorted(ASYNC_MODES)}")
         if settings.get("MAIL_BACKEND") not in MAIL_BACKENDS:
             raise ConfigurationError(f"MAIL_BACKEND must be one of {sorted(MAIL_BACKENDS)}")
-        if "*" in settings.get("CORS_ORIGIN", []):
-            raise ConfigurationError("CORS_ORIGIN must list origins explicitly, not '*'")
+        refuse_wildcard_origin(settings)
 
 
 class DevelopmentConfig(Config):
@@ -143,12 +121,7 @@ class ProductionConfig(Config):
     def validate(cls, settings):
         """Refuse missing, default or short secrets and the console mail backend."""
         super().validate(settings)
-        for name in ("JWT_ACCESS_SECRET", "NOTIFICATIONS_SERVICE_TOKEN"):
-            value = settings[name]
-            if value in DEV_DEFAULT_SECRETS:
-                raise ConfigurationError(f"{name} is a development default; set a real secret")
-            if len(value.encode()) < MIN_SECRET_BYTES:
-                raise ConfigurationError(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
+        require_production_secrets(settings, ("JWT_ACCESS_SECRET", "NOTIFICATIONS_SERVICE_TOKEN"), DEV_DEFAULT_SECRETS)
         if settings["MAIL_BACKEND"] != "smtp":
             raise ConfigurationError("MAIL_BACKEND=console prints e-mails to stdout; production needs smtp")
 
@@ -162,8 +135,4 @@ CONFIGS = {
 
 def config_for(name=None):
     """Return the config class for `name`, or for `APP_ENV` (default development)."""
-    name = name or env_str("APP_ENV", "development")
-    try:
-        return CONFIGS[name]
-    except KeyError:
-        raise ConfigurationError(f"unknown APP_ENV {name!r}; expected one of {sorted(CONFIGS)}") from None
+    return pick_config(CONFIGS, name)

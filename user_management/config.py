@@ -5,8 +5,20 @@ testing carry safe, obviously fake secrets so `make dev` and `make test` work on
 fresh machine; production has no defaults for secrets and refuses to start when a
 secret is missing, is one of the dev defaults, or is shorter than 32 bytes.
 """
-import os
+from servicekit.config import (  # noqa: F401  (ConfigurationError is part of this module's interface)
+    ConfigurationError,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    pick_config,
+    refuse_wildcard_origin,
+    require_production_secrets,
+)
+
 from datetime import timedelta
+
 
 # B105: dev/test default; production refuses it (config.validate)
 DEV_ACCESS_SECRET = "dev-access-secret-not-for-production-0000"  # nosec B105
@@ -15,35 +27,8 @@ DEV_SERVICE_TOKEN = "dev-service-token-not-for-production-0000"  # nosec B105
 # A Fernet key (urlsafe base64 of 32 bytes) used only by dev and test configs.
 DEV_TOTP_ENCRYPTION_KEY = "ZGV2LXRvdHAta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
 DEV_DEFAULT_SECRETS = {DEV_ACCESS_SECRET, DEV_REFRESH_SECRET, DEV_SERVICE_TOKEN, DEV_TOTP_ENCRYPTION_KEY}
-MIN_SECRET_BYTES = 32
 
 
-def env_str(name, default=None):
-    """Return an environment variable, or `default` when unset or empty."""
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
-
-
-def env_int(name, default):
-    """Return an environment variable as an int."""
-    return int(env_str(name, default))
-
-
-def env_bool(name, default=False):
-    """Return an environment variable as a boolean ("1", "true", "yes", "on")."""
-    value = env_str(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name, default=""):
-    """Return a comma-separated environment variable as a list of stripped strings."""
-    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
-
-
-class ConfigurationError(RuntimeError):
-    """The service cannot start with this configuration."""
 
 
 class Config:
@@ -75,6 +60,8 @@ class Config:
     CORS_ORIGIN = env_list("CORS_ORIGIN", "http://localhost:5173")
     FRONTEND_URL = env_str("FRONTEND_URL", "http://localhost:3000").rstrip("/")
     NOTIFICATIONS_URL = env_str("NOTIFICATIONS_URL", "http://127.0.0.1:4000").rstrip("/")
+    # Where browsers reach notifications' Socket.IO (the web console; its CSP connect-src allows it).
+    NOTIFICATIONS_PUBLIC_URL = env_str("NOTIFICATIONS_PUBLIC_URL", "http://127.0.0.1:4000").rstrip("/")
     NOTIFICATIONS_SERVICE_TOKEN = env_str("NOTIFICATIONS_SERVICE_TOKEN")
     NOTIFICATIONS_TIMEOUT = float(env_str("NOTIFICATIONS_TIMEOUT", "3"))
     # Seconds between outbox sweeps by the in-process deliverer; 0 turns it off.
@@ -149,6 +136,7 @@ class Config:
             if not settings.get(name):
                 raise ConfigurationError(f"{name} must be set")
         cipher_from_keys(settings.get("TOTP_ENCRYPTION_KEY"))
+        refuse_wildcard_origin(settings)
 
 
 class DevelopmentConfig(Config):
@@ -185,14 +173,11 @@ class ProductionConfig(Config):
     def validate(cls, settings):
         """Refuse missing, default or short secrets and an in-memory database."""
         super().validate(settings)
-        for name in ("JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET", "NOTIFICATIONS_SERVICE_TOKEN", "TOTP_ENCRYPTION_KEY"):
-            value = settings.get(name)
-            if not value:
-                raise ConfigurationError(f"{name} must be set in production")
-            if value in DEV_DEFAULT_SECRETS or set(value.split(",")) & DEV_DEFAULT_SECRETS:
-                raise ConfigurationError(f"{name} is a development default; set a real secret")
-            if len(value.encode()) < MIN_SECRET_BYTES:
-                raise ConfigurationError(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
+        require_production_secrets(
+            settings,
+            ("JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET", "NOTIFICATIONS_SERVICE_TOKEN", "TOTP_ENCRYPTION_KEY"),
+            DEV_DEFAULT_SECRETS,
+        )
         if not settings.get("MONGODB_URI") or settings["MONGODB_URI"].startswith("mongomock://"):
             raise ConfigurationError("MONGODB_URI must point at a real MongoDB in production")
 
@@ -206,8 +191,4 @@ CONFIGS = {
 
 def config_for(name=None):
     """Return the config class for `name`, or for `APP_ENV` (default development)."""
-    name = name or env_str("APP_ENV", "development")
-    try:
-        return CONFIGS[name]
-    except KeyError:
-        raise ConfigurationError(f"unknown APP_ENV {name!r}; expected one of {sorted(CONFIGS)}") from None
+    return pick_config(CONFIGS, name)

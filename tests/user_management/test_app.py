@@ -125,3 +125,8 @@ def test_health_is_not_redirected_when_https_is_forced(app_factory):
     client = app_factory(FORCE_HTTPS=True).test_client()
     assert client.get("/api/auth/profile").status_code == 302
     assert client.get("/health").status_code == 200
+
+
+def test_wildcard_cors_origin_is_refused():
+    with pytest.raises(ConfigurationError, match="explicitly"):
+        TestingConfig.validate({**production_settings(), "CORS_ORIGIN": ["*"]})

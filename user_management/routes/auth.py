@@ -39,8 +39,7 @@ def _login_failure_limit():
 
 @bp.post("/login")
 @api_doc(body=LoginSchema, response=out.LOGIN_RESPONSE, errors=(401, 403))
-@limiter.limit(_login_failure_limit, deduct_when=lambda response: response.status_code == 401,
-               error_message="Too many failed login attempts, please try again later")
+@limiter.limit(_login_failure_limit, deduct_when=lambda response: response.status_code == 401)
 def login():
     """Exchange email and password for tokens, or for a second-factor challenge."""
     data = json_body(LoginSchema())
@@ -51,8 +50,7 @@ def _limit(name):
     return lambda: current_app.config[name]
 
 
-two_factor_limit = limiter.shared_limit(_limit("RATELIMIT_TWO_FACTOR"), scope="two-factor",
-                                        error_message="Too many verification attempts, please try again later")
+two_factor_limit = limiter.shared_limit(_limit("RATELIMIT_TWO_FACTOR"), scope="two-factor")
 password_reset_limit = limiter.shared_limit(_limit("RATELIMIT_PASSWORD_RESET"), scope="password-reset")
 
 

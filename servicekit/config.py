@@ -1,0 +1,64 @@
+"""Reading settings from the environment, and the checks both services make before starting."""
+import os
+
+MIN_SECRET_BYTES = 32
+
+
+class ConfigurationError(RuntimeError):
+    """The service cannot start with this configuration."""
+
+
+def env_str(name, default=None):
+    """Return an environment variable, or `default` when unset or empty."""
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_int(name, default):
+    """Return an environment variable as an int."""
+    return int(env_str(name, default))
+
+
+def env_float(name, default):
+    """Return an environment variable as a float."""
+    return float(env_str(name, default))
+
+
+def env_bool(name, default=False):
+    """Return an environment variable as a boolean ("1", "true", "yes", "on")."""
+    value = env_str(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name, default=""):
+    """Return a comma-separated environment variable as a list of stripped strings."""
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def require_production_secrets(settings, names, dev_defaults):
+    """Refuse a missing secret, a development default (alone or in a comma list) or one under 32 bytes."""
+    for name in names:
+        value = settings.get(name)
+        if not value:
+            raise ConfigurationError(f"{name} must be set in production")
+        if value in dev_defaults or set(value.split(",")) & dev_defaults:
+            raise ConfigurationError(f"{name} is a development default; set a real secret")
+        if len(value.encode()) < MIN_SECRET_BYTES:
+            raise ConfigurationError(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
+
+
+def refuse_wildcard_origin(settings):
+    """CORS origins must be listed; '*' would let any site drive the API with a user's browser."""
+    if "*" in settings.get("CORS_ORIGIN", []):
+        raise ConfigurationError("CORS_ORIGIN must list origins explicitly, not '*'")
+
+
+def pick_config(configs, name=None):
+    """Return the config class for `name`, or for `APP_ENV` (default development)."""
+    name = name or env_str("APP_ENV", "development")
+    try:
+        return configs[name]
+    except KeyError:
+        raise ConfigurationError(f"unknown APP_ENV {name!r}; expected one of {sorted(configs)}") from None
