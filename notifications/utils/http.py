@@ -1,11 +1,12 @@
 """Request parsing and service authentication used by the routes."""
 import functools
 import hmac
-import json
 
 from flask import current_app, request
 
-from ..exceptions import BadRequest, Unauthorized, UnsupportedMediaType
+from servicekit.requests import read_json
+
+from ..exceptions import Unauthorized
 
 # B105: a header name, not a secret
 SERVICE_TOKEN_HEADER = "X-Service-Token"  # nosec B105
@@ -13,21 +14,7 @@ SERVICE_TOKEN_HEADER = "X-Service-Token"  # nosec B105
 
 def json_body():
     """Return the parsed JSON body, or raise UnsupportedMediaType / BadRequest."""
-    if not request.is_json:
-        raise UnsupportedMediaType()
-    data = request.get_json(silent=True)
-    if data is None or not _is_unicode(data):
-        raise BadRequest("Malformed JSON body")
-    return data
-
-
-def _is_unicode(data):
-    """False when a string in `data` holds an unpaired surrogate (JSON's "\\ud800"), which no UTF-8 can carry."""
-    try:
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return read_json()
 
 
 def require_service_token(view):
