@@ -26,7 +26,7 @@ if [ -f notifications/__init__.py ]; then
   PORT=4000 "$BIN/python" -m notifications.serve &
   pids+=($!)
 fi
-"$BIN/gunicorn" --workers 1 --threads 8 --bind 127.0.0.1:3000 --access-logfile - 'wsgi:user_management_app' &
+"$BIN/gunicorn" --workers 1 --threads 8 --bind 127.0.0.1:3000 --no-control-socket 'wsgi:user_management_app' &
 pids+=($!)
 
 cat <<MSG

@@ -91,7 +91,8 @@ def _deliver(job):
         set__lease_until=None,
         set__last_error=error,
     )
-    log.warning("email handoff failed", extra={"outbox_id": str(job.id), "attempt": job.attempts, "error": error})
+    log.warning("email handoff failed", extra={"outbox_id": str(job.id), "attempt": job.attempts, "error": error,
+                                               "request_id": job.request_id})
     return False
 
 
