@@ -12,6 +12,8 @@ export BOOTSTRAP_ADMIN_EMAIL="${BOOTSTRAP_ADMIN_EMAIL:-admin@example.com}"
 export BOOTSTRAP_ADMIN_PASSWORD="${BOOTSTRAP_ADMIN_PASSWORD:-Admin-Dev-Password-1}"
 export NOTIFICATIONS_URL="${NOTIFICATIONS_URL:-http://127.0.0.1:4000}"
 export OUTBOX_POLL_INTERVAL="${OUTBOX_POLL_INTERVAL:-5}"
+# The web console on :3000 talks to notifications on :4000 from the browser.
+export CORS_ORIGIN="${CORS_ORIGIN:-http://localhost:3000,http://127.0.0.1:3000,http://localhost:5173}"
 
 if ! "$BIN/python" -c "import redis, os; redis.Redis.from_url(os.environ['REDIS_URL']).ping()" 2>/dev/null; then
   echo "Redis is not reachable at $REDIS_URL; start it (redis-server) or set REDIS_URL." >&2
@@ -31,7 +33,8 @@ pids+=($!)
 
 cat <<MSG
 
-  user_management  http://127.0.0.1:3000   (health: /health)
+  web console      http://127.0.0.1:3000/login
+  user_management  http://127.0.0.1:3000   (health: /health, API docs: /api/docs)
   notifications    http://127.0.0.1:4000   (emails are printed to this terminal in dev)
 
   Bootstrap super admin (dev only):  $BOOTSTRAP_ADMIN_EMAIL / $BOOTSTRAP_ADMIN_PASSWORD

@@ -91,10 +91,12 @@ def register_database(app):
 
 def register_blueprints(app):
     """Mount the routes."""
+    from . import web  # the pages
     from .routes import audit, auth, health, invites, organization, organizations, users
 
     for module in (health, auth, invites, organization, organizations, users, audit):
         app.register_blueprint(module.bp)
+    app.register_blueprint(web.bp)
 
 
 def register_errorhandlers(app):

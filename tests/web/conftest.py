@@ -1,0 +1,82 @@
+"""Fixtures of the browser tests: Debian's Chromium driven by Playwright, real server processes, screenshots.
+
+Chromium is the system one (`/usr/bin/chromium`, or CHROMIUM_PATH); `playwright install` is never needed.
+Without Chromium or Playwright the browser tests skip, unless REQUIRE_CHROMIUM=1 (CI) makes that a failure.
+Screenshots go to test-artifacts/web/ (or TEST_ARTIFACTS_DIR/web/), which git ignores.
+"""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from support.processes import PROJECT_ROOT
+
+# The e2e suite's process fixtures: SMTP sink and per-test environments on this test's Redis prefix.
+from e2e.conftest import notifications_env, smtp_server, user_management_env  # noqa: F401
+
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--disable-quic", "--no-first-run",
+]
+
+
+def _missing_browser():
+    """Why the browser tests cannot run here, or None."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -r requirements/dev.txt)"
+    if not (Path(CHROMIUM_PATH).exists() or shutil.which(CHROMIUM_PATH)):
+        return f"no Chromium at {CHROMIUM_PATH} (apt-get install -y chromium)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session."""
+    reason = _missing_browser()
+    if reason:
+        if os.environ.get("REQUIRE_CHROMIUM") == "1":
+            pytest.fail(f"REQUIRE_CHROMIUM=1 but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def artifacts(request):
+    """Directory for this test's screenshots: test-artifacts/web/<test name>/ (emptied first)."""
+    root = Path(os.environ.get("TEST_ARTIFACTS_DIR", PROJECT_ROOT / "test-artifacts")) / "web"
+    directory = root / request.node.name.replace("/", "_")
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    return directory
+
+
+@pytest.fixture
+def browser_context(browser):
+    """`new(**options) -> (context, page, problems)`: isolated contexts (own cookies), closed at teardown.
+
+    `problems` collects console errors, page errors and CSP violations of the page.
+    """
+    contexts = []
+
+    def new(**options):
+        context = browser.new_context(**options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        problems = []
+        page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+        page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+        return context, page, problems
+
+    yield new
+    for context in contexts:
+        context.close()

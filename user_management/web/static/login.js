@@ -1,0 +1,175 @@
+/* Log in: email and password, then the second step the account needs (email code, authenticator code, recovery
+   code, or first-time authenticator enrollment). The session cookie is set by /web/session; the console page gets
+   its access token from it. */
+(function () {
+  "use strict";
+  var UM = window.UM;
+  var STEPS = ["step-password", "step-code", "step-enroll", "step-recovery-codes"];
+  var challenge = null;   // the login's pending challenge: {twoFactorToken, twoFactorMethod, ...}
+  var mode = null;        // "otp", "totp" or "recovery": what the code field takes
+
+  var loginForm = document.getElementById("login-form");
+  var codeForm = document.getElementById("code-form");
+  var enrollForm = document.getElementById("enroll-form");
+
+  function goToConsole() {
+    window.location.assign("/console");
+  }
+
+  function askForCode(newMode) {
+    mode = newMode;
+    UM.clearErrors(codeForm);
+    codeForm.reset();
+    var title = document.getElementById("code-title");
+    var help = document.getElementById("code-help");
+    var label = document.getElementById("code-label");
+    var input = document.getElementById("code");
+    document.getElementById("resend-otp").hidden = mode !== "otp";
+    document.getElementById("use-recovery").hidden = mode === "recovery";
+    document.getElementById("use-app-code").hidden = mode !== "recovery";
+    document.getElementById("use-app-code").textContent =
+      challenge.twoFactorMethod === "otp" ? "Use the emailed code instead" : "Use the app's code instead";
+    if (mode === "otp") {
+      title.textContent = "Check your email";
+      help.textContent = "We emailed you a 6-digit code. It is valid for 10 minutes.";
+      label.textContent = "Code from the email";
+      input.setAttribute("inputmode", "numeric");
+      input.setAttribute("autocomplete", "one-time-code");
+    } else if (mode === "totp") {
+      title.textContent = "Enter your authenticator code";
+      help.textContent = "Open your authenticator app and enter the 6-digit code it shows for this account.";
+      label.textContent = "Code from the app";
+      input.setAttribute("inputmode", "numeric");
+      input.setAttribute("autocomplete", "one-time-code");
+    } else {
+      title.textContent = "Use a recovery code";
+      help.textContent = "Enter one of the recovery codes you saved when you set up your authenticator. Each works once.";
+      label.textContent = "Recovery code";
+      input.setAttribute("inputmode", "text");
+      input.setAttribute("autocomplete", "off");
+    }
+    UM.showOnly(STEPS, "step-code", "code-title");
+  }
+
+  function startEnrollment() {
+    UM.request("POST", "/api/auth/totp/setup", { body: { twoFactorToken: challenge.twoFactorToken } })
+      .then(function (result) {
+        if (!result.ok) {
+          UM.showOnly(STEPS, "step-password");
+          UM.showErrors(loginForm, result, "Could not start the authenticator setup; please sign in again.");
+          return;
+        }
+        document.getElementById("enroll-qr").src = result.body.qrCode;
+        document.getElementById("enroll-secret").textContent = result.body.secret;
+        UM.showOnly(STEPS, "step-enroll", "enroll-title");
+      });
+  }
+
+  function handleLogin(body) {
+    if (!body.requiresTwoFactor) {
+      goToConsole();
+      return;
+    }
+    challenge = body;
+    if (body.requiresTotpSetup) {
+      startEnrollment();
+    } else {
+      askForCode(body.twoFactorMethod === "totp" ? "totp" : "otp");
+    }
+  }
+
+  loginForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    UM.clearErrors(loginForm);
+    if (!UM.requireFields(loginForm, ["email", "password"])) return;
+    var data = UM.formData(loginForm);
+    UM.setBusy(loginForm, true);
+    UM.sessionCall("", { email: data.email.trim(), password: data.password }).then(function (result) {
+      UM.setBusy(loginForm, false);
+      if (!result.ok) {
+        UM.showErrors(loginForm, result);
+        return;
+      }
+      handleLogin(result.body);
+    });
+  });
+
+  codeForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    UM.clearErrors(codeForm);
+    if (!UM.requireFields(codeForm, ["code"])) return;
+    var code = UM.formData(codeForm).code.trim();
+    var call;
+    if (mode === "otp") {
+      call = UM.sessionCall("/verify-otp", { twoFactorToken: challenge.twoFactorToken, otp: code });
+    } else if (mode === "totp") {
+      call = UM.sessionCall("/verify-totp", { twoFactorToken: challenge.twoFactorToken, token: code });
+    } else {
+      call = UM.sessionCall("/verify-recovery-code", { twoFactorToken: challenge.twoFactorToken, code: code });
+    }
+    UM.setBusy(codeForm, true);
+    call.then(function (result) {
+      UM.setBusy(codeForm, false);
+      if (!result.ok) {
+        // The API names the field "otp", "token" or "code"; here it is always the one code field.
+        var errors = result.body.errors;
+        if (errors) result.body.errors = { code: errors.otp || errors.token || errors.code || errors.twoFactorToken ||
+                                        "Check the code." };
+        UM.showErrors(codeForm, result);
+        if (!errors) document.getElementById("code").focus();
+        return;
+      }
+      goToConsole();
+    });
+  });
+
+  document.getElementById("resend-otp").addEventListener("click", function () {
+    var status = document.getElementById("code-status");
+    status.textContent = "Sending a new code…";
+    UM.request("POST", "/api/auth/resend-otp", { body: { twoFactorToken: challenge.twoFactorToken } })
+      .then(function (result) {
+        if (result.ok) {
+          challenge.twoFactorToken = result.body.twoFactorToken;
+          status.textContent = "A new code is on its way; the previous one no longer works.";
+        } else {
+          status.textContent = (result.body.message || "Could not send a new code.") +
+            (result.retryAfter ? " (try again in " + result.retryAfter + " s)" : "");
+        }
+      });
+  });
+
+  document.getElementById("use-recovery").addEventListener("click", function () { askForCode("recovery"); });
+  document.getElementById("use-app-code").addEventListener("click", function () {
+    askForCode(challenge.twoFactorMethod === "totp" ? "totp" : "otp");
+  });
+
+  enrollForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    UM.clearErrors(enrollForm);
+    if (!UM.requireFields(enrollForm, ["token"])) return;
+    var code = UM.formData(enrollForm).token.trim();
+    UM.setBusy(enrollForm, true);
+    UM.sessionCall("/totp-confirm", { twoFactorToken: challenge.twoFactorToken, token: code }).then(function (result) {
+      UM.setBusy(enrollForm, false);
+      if (!result.ok) {
+        UM.showErrors(enrollForm, result);
+        if (!result.body.errors) document.getElementById("enroll-code").focus();
+        return;
+      }
+      var list = document.getElementById("recovery-codes");
+      list.textContent = "";
+      (result.body.recoveryCodes || []).forEach(function (code) {
+        var item = document.createElement("li");
+        var text = document.createElement("code");
+        text.textContent = code;
+        item.appendChild(text);
+        list.appendChild(item);
+      });
+      UM.showOnly(STEPS, "step-recovery-codes", "codes-title");
+    });
+  });
+
+  document.getElementById("codes-saved").addEventListener("click", goToConsole);
+
+  document.getElementById("email").focus();
+})();
