@@ -304,3 +304,16 @@ def test_the_socket_io_client_is_served_locally(client):
 def test_home_goes_to_the_console(client):
     response = client.get("/")
     assert response.status_code == 302 and response.headers["Location"].endswith("/console")
+
+
+def test_failed_logins_share_one_budget_across_api_and_web(client):
+    """Five failures split between the JSON API and the web console exhaust the same per-IP budget."""
+    for index in range(3):
+        bad = {"email": f"nobody{index}@example.test", "password": "Wrong-Password-1"}
+        assert client.post("/api/auth/login", json=bad).status_code == 401
+    for index in range(3, 5):
+        bad = {"email": f"nobody{index}@example.test", "password": "Wrong-Password-1"}
+        assert session_post(client, "", bad).status_code == 401
+    bad = {"email": "nobody9@example.test", "password": "Wrong-Password-1"}
+    assert client.post("/api/auth/login", json=bad).status_code == 429
+    assert session_post(client, "", bad).status_code == 429

@@ -37,9 +37,14 @@ def _login_failure_limit():
     return current_app.config["RATELIMIT_LOGIN_FAILURES"]
 
 
+# One budget of failed logins per IP, whichever door (JSON API or web console) they come through.
+login_failure_limit = limiter.shared_limit(_login_failure_limit, scope="login-failures",
+                                           deduct_when=lambda response: response.status_code == 401)
+
+
 @bp.post("/login")
 @api_doc(body=LoginSchema, response=out.LOGIN_RESPONSE, errors=(401, 403))
-@limiter.limit(_login_failure_limit, deduct_when=lambda response: response.status_code == 401)
+@login_failure_limit
 def login():
     """Exchange email and password for tokens, or for a second-factor challenge."""
     data = json_body(LoginSchema())

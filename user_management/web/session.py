@@ -16,7 +16,7 @@ from ..exceptions import InvalidInput, Unauthorized
 from ..extensions import limiter
 from ..middleware.error_handlers import error_response
 from ..middleware.request_parsing import json_body
-from ..routes.auth import client_info, two_factor_limit
+from ..routes.auth import client_info, login_failure_limit, two_factor_limit
 from ..schemas.auth import LoginSchema, RecoveryCodeLoginSchema, TotpConfirmSchema, VerifyOtpSchema, VerifyTotpSchema
 from . import bp
 from .security import check_same_origin_request, cookie_secure
@@ -57,13 +57,8 @@ def session_response(body):
     return response
 
 
-def _login_failure_limit():
-    return current_app.config["RATELIMIT_LOGIN_FAILURES"]
-
-
 @bp.post("/web/session")
-@limiter.limit(_login_failure_limit, deduct_when=lambda response: response.status_code == 401,
-               error_message="Too many failed login attempts, please try again later")
+@login_failure_limit
 def create_session():
     """Log in: a session (cookie + access token), or the second-factor challenge."""
     data = json_body(LoginSchema())
