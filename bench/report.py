@@ -1,4 +1,5 @@
 """Render a run's results as Markdown: the summary table first, then the details behind it."""
+import os
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
@@ -116,11 +117,11 @@ def render(results, machine, root):
     title = "Benchmark results" + (" (QUICK smoke run: short runs, numbers are not meaningful)" if results["quick"] else "")
     add(f"# {title}\n")
     add("Written by `make bench` (`python -m bench`); do not edit by hand, re-run it. Every figure is a ratio against a "
-        "baseline measured in the same run, because absolute numbers vary from machine to machine. The machine was "
-        "shared with other engineers' test suites during this run, so expect noise; re-run `make bench` on a quiet "
-        "machine for numbers to quote.\n")
+        "baseline measured in the same run, because absolute numbers vary from machine to machine.\n")
     add("| | |\n|---|---|")
     add(f"| Date | {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} |")
+    # The run uses every core itself; a 5-minute load well above the core count means other work shared the machine.
+    add(f"| Load average (5 min) at the end | {os.getloadavg()[1]:.2f} on {os.cpu_count()} cores |")
     add(f"| Commit | `{commit_label(root)}` |")
     add(f"| Command | `{results['command']}` (`{results['argv']}`), {results['wall_seconds']:.0f} s wall |")
     add(f"| Machine | {cores} cores ({machine['cpu']}), {machine['memory_gib']:.1f} GiB RAM, {machine['os']} |")
