@@ -125,7 +125,6 @@ class Config:
     BOOTSTRAP_ADMIN_PASSWORD = env_str("BOOTSTRAP_ADMIN_PASSWORD")
 
     MAX_CONTENT_LENGTH = 64 * 1024
-    JSON_SORT_KEYS = False
 
     @classmethod
     def validate(cls, settings):
