@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from user_management.models import EmailOutbox
-from user_management.utils.notification_client import deliver_due, queue_email
+from user_management.services.notification_client import deliver_due, queue_email
 from user_management.utils.timeutil import utcnow
 
 

@@ -1,22 +1,19 @@
 """Invites: create, inspect, accept (single use under concurrency), list, revoke, resend."""
-from bson import ObjectId
-from bson.errors import InvalidId
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
 from ..exceptions import Conflict, Forbidden, Gone, NotFound
-from ..models import Invite, Organization, User
+from ..models import Invite, Organization, User, get_or_404
 from ..models import audit_event as events
 from ..models.invite import ACCEPTED, EXPIRED, PENDING, REVOKED
-from ..utils import audit
-from ..utils.notification_client import queue_email
+from ..services import audit, lockout
+from ..services.notification_client import queue_email
 from ..utils.pagination import paginate
 from ..utils.passwords import hash_password
 from ..utils.roles import CLIENT_ADMIN, CLIENT_USER, can_invite, is_staff, outranks
 from ..utils.socket_client import broadcast_invite_status, notify_user
 from ..utils.timeutil import isoformat, utcnow
 from ..utils.tokens import new_token, token_digest
-from . import lockout
 
 GONE_MESSAGES = {
     EXPIRED: "This invite has expired",
@@ -24,6 +21,7 @@ GONE_MESSAGES = {
     REVOKED: "This invite has been revoked",
 }
 ORGANIZATION_INACTIVE = "This invite's organization has been deactivated"
+INVITE_NOT_FOUND = "Invite not found"
 
 
 def _audit_invite(event_type, actor, invite, **details):
@@ -102,7 +100,7 @@ def _invite_by_token(token):
     invite = Invite.objects(token_hash=token_digest(token)).first()
     if invite is None:
         lockout.record_failure(guard)
-        raise NotFound("Invite not found")
+        raise NotFound(INVITE_NOT_FOUND)
     return invite
 
 
@@ -209,17 +207,12 @@ def find_manageable_invite(actor, invite_id):
     A client_admin manages its organization's invites; an invite of another
     organization is reported as missing so its id does not leak.
     """
-    try:
-        invite = Invite.objects(id=ObjectId(invite_id)).first()
-    except (InvalidId, TypeError):
-        invite = None
-    if invite is None:
-        raise NotFound("Invite not found")
+    invite = get_or_404(Invite, invite_id, INVITE_NOT_FOUND)
     if invite.reference_id("invited_by") == str(actor.id):
         return invite
     if not is_staff(actor.role):
         if invite.reference_id("organization") != actor.organization_id or actor.role != CLIENT_ADMIN:
-            raise NotFound("Invite not found")
+            raise NotFound(INVITE_NOT_FOUND)
         return invite
     inviter = invite.invited_by
     if inviter is None or not outranks(actor.role, inviter.role):
