@@ -58,12 +58,10 @@ def refresh(refresh_token, client=None):
     """Rotate a refresh token; a token presented twice revokes its whole family."""
     digest = refresh_digest(refresh_token)
     now = utcnow()
-    current = RefreshToken.objects(token_hash=digest, used_at=None, revoked_at=None, expires_at__gt=now).modify(
-        new=True, set__used_at=now
-    )
+    current = RefreshToken.use(digest, now)
     if current is None:
         spent = RefreshToken.objects(token_hash=digest).first()
-        if spent is not None and spent.expires_at > now and (spent.used_at or spent.revoked_at):
+        if spent is not None and spent.was_replayed(now):
             RefreshToken.revoke_family(spent.family, now)
             owner = spent.user
             audit.record(events.REFRESH_TOKEN_REUSE, target=owner, details={"family": spent.family})

@@ -141,10 +141,7 @@ def accept_invite(token, first_name, last_name, password):
         _raise_unusable(found)
     _ensure_organization_active(found)
     password_hash = hash_password(password, current_app.config["BCRYPT_ROUNDS"])
-    now = utcnow()
-    invite = Invite.objects(token_hash=token_digest(token), **Invite.usable_filter(now)).modify(
-        new=True, set__status=ACCEPTED, set__accepted_at=now, set__updated_at=now
-    )
+    invite = Invite.accept(token_digest(token))
     if invite is None:
         _raise_unusable(_invite_by_token(token))
     try:
@@ -158,7 +155,7 @@ def accept_invite(token, first_name, last_name, password):
             invited_by=invite.invited_by,
         ).save()
     except Exception as exc:
-        Invite.objects(id=invite.id, status=ACCEPTED).update_one(set__status=PENDING, set__accepted_at=None)
+        invite.reopen()
         if isinstance(exc, NotUniqueError):
             raise Conflict("An account with this email already exists") from None
         raise
@@ -223,10 +220,7 @@ def find_manageable_invite(actor, invite_id):
 def revoke_invite(actor, invite_id):
     """Revoke a pending invite; its link stops working at once."""
     invite = find_manageable_invite(actor, invite_id)
-    now = utcnow()
-    revoked = Invite.objects(id=invite.id, status=PENDING).modify(
-        new=True, set__status=REVOKED, set__revoked_at=now, set__revoked_by=actor, set__updated_at=now
-    )
+    revoked = invite.revoke(actor)
     if revoked is None:
         raise Conflict(f"Only a pending invite can be revoked; this one is {invite.effective_status()}")
     broadcast_invite_status(revoked)
@@ -239,13 +233,7 @@ def resend_invite(actor, invite_id):
     invite = find_manageable_invite(actor, invite_id)
     token = new_token()
     now = utcnow()
-    resent = Invite.objects(id=invite.id, status=PENDING).modify(
-        new=True,
-        set__token_hash=token_digest(token),
-        set__expires_at=now + current_app.config["INVITE_EXPIRES"],
-        set__updated_at=now,
-        inc__send_count=1,
-    )
+    resent = invite.renew(token_digest(token), now + current_app.config["INVITE_EXPIRES"], now)
     if resent is None:
         raise Conflict(f"Only a pending or expired invite can be resent; this one is {invite.effective_status()}")
     _send_invite_email(resent, token, resent.invited_by or actor)
