@@ -22,11 +22,13 @@ dev: install
 test: install lint
 	$(BIN)/python -m pytest
 
-## Security checks: bandit on the code; pip-audit on the pinned requirements (warns, without failing,
-## when no vulnerability service is reachable; AUDIT_REQUIRE_SERVICE=1 makes that fail too).
+## Checks before the tests: bandit on the code; pip-audit on the pinned requirements (warns, without failing,
+## when no vulnerability service is reachable; AUDIT_REQUIRE_SERVICE=1 makes that fail too); import-linter's
+## architecture contracts (.importlinter: layers, independent controllers, no cycles, services share only servicekit).
 lint: install
 	$(BIN)/python -m bandit --quiet --recursive user_management notifications servicekit
 	$(BIN)/python scripts/audit_dependencies.py requirements/base.txt requirements/dev.txt
+	$(BIN)/lint-imports --no-cache
 
 ## Longer property-based run of the contract tests (FUZZ_MAX_EXAMPLES examples per operation).
 FUZZ_MAX_EXAMPLES ?= 200

@@ -1,8 +1,8 @@
 """Typed domain exceptions and the one JSON error shape both services answer with.
 
-Controllers raise these and know nothing of HTTP; `register_error_handlers`
-maps each class to a status and every error, Werkzeug's and marshmallow's
-included, to `{success: false, message, errors?}`.
+Controllers raise these and know nothing of HTTP; each class names the status it
+answers with, and `register_error_handlers` turns every error, Werkzeug's and
+marshmallow's included, into `{success: false, message, errors?}`.
 """
 import logging
 
@@ -14,8 +14,12 @@ log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
-    """Base class: a request that cannot be carried out, with a message for the client."""
+    """Base class: a request that cannot be carried out, with a message for the client.
 
+    `status` is the HTTP status the error handler answers with; subclasses inherit their parent's.
+    """
+
+    status = 400
     default_message = "Request failed"
 
     def __init__(self, message=None, errors=None):
@@ -27,54 +31,63 @@ class DomainError(Exception):
 class BadRequest(DomainError):
     """The request is malformed."""
 
+    status = 400
     default_message = "Bad request"
 
 
 class InvalidInput(DomainError):
     """The request is well-formed but a field's value is not acceptable."""
 
+    status = 422
     default_message = "Validation failed"
 
 
 class Unauthorized(DomainError):
     """Credentials are missing, wrong or no longer valid."""
 
+    status = 401
     default_message = "Authentication required"
 
 
 class Forbidden(DomainError):
     """The caller is known but may not do this."""
 
+    status = 403
     default_message = "You are not allowed to do this"
 
 
 class NotFound(DomainError):
     """No such object, or none the caller may see."""
 
+    status = 404
     default_message = "Not found"
 
 
 class Conflict(DomainError):
     """The request clashes with existing state."""
 
+    status = 409
     default_message = "Conflict"
 
 
 class Gone(DomainError):
     """The object existed but can no longer be used (expired, used, revoked)."""
 
+    status = 410
     default_message = "This link is no longer valid"
 
 
 class UnsupportedMediaType(DomainError):
     """The request body is not JSON."""
 
+    status = 415
     default_message = "Content-Type must be application/json"
 
 
 class TooManyRequests(DomainError):
     """The caller must wait before trying again."""
 
+    status = 429
     default_message = "Too many requests, please try again later"
 
     def __init__(self, message=None, retry_after=None):
@@ -85,21 +98,8 @@ class TooManyRequests(DomainError):
 class ServiceUnavailable(DomainError):
     """A dependency the request needs right now is down."""
 
+    status = 503
     default_message = "Service temporarily unavailable"
-
-
-STATUS_BY_ERROR = {
-    BadRequest: 400,
-    Unauthorized: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-    Gone: 410,
-    UnsupportedMediaType: 415,
-    InvalidInput: 422,
-    TooManyRequests: 429,
-    ServiceUnavailable: 503,
-}
 
 
 def error_response(status, message, errors=None, headers=None):
@@ -114,20 +114,12 @@ def error_response(status, message, errors=None, headers=None):
     return response
 
 
-def status_for(error):
-    """The HTTP status of a domain exception (its nearest mapped base class; 400 otherwise)."""
-    for cls in type(error).__mro__:
-        if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls]
-    return 400
-
-
 def handle_domain_error(error):
     """Map a typed domain exception to its status."""
     headers = {}
     if isinstance(error, TooManyRequests) and error.retry_after:
         headers["Retry-After"] = str(int(error.retry_after))
-    return error_response(status_for(error), error.message, error.errors, headers)
+    return error_response(error.status, error.message, error.errors, headers)
 
 
 def handle_validation_error(error):

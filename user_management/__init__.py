@@ -123,7 +123,7 @@ def register_api_docs(app):
 def register_background_jobs(app):
     """Create the bootstrap admin and start the outbox deliverer."""
     from .controllers.user_controller import bootstrap_super_admin
-    from .utils.notification_client import start_outbox_deliverer
+    from .services.notification_client import start_outbox_deliverer
 
     email, password = app.config["BOOTSTRAP_ADMIN_EMAIL"], app.config["BOOTSTRAP_ADMIN_PASSWORD"]
     if email and password:

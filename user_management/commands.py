@@ -28,7 +28,7 @@ def register(app):
     @click.option("--limit", default=100, show_default=True, help="At most this many emails.")
     def deliver_outbox(limit):
         """Hand the due emails of the outbox to the notifications service."""
-        from .utils.notification_client import deliver_due
+        from .services.notification_client import deliver_due
 
         sent, failed = deliver_due(limit)
         click.echo(f"sent={sent} failed={failed}")

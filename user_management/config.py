@@ -5,6 +5,8 @@ testing carry safe, obviously fake secrets so `make dev` and `make test` work on
 fresh machine; production has no defaults for secrets and refuses to start when a
 secret is missing, is one of the dev defaults, or is shorter than 32 bytes.
 """
+from datetime import timedelta
+
 from servicekit.config import (  # noqa: F401  (ConfigurationError is part of this module's interface)
     ConfigurationError,
     env_bool,
@@ -17,8 +19,7 @@ from servicekit.config import (  # noqa: F401  (ConfigurationError is part of th
     require_production_secrets,
 )
 
-from datetime import timedelta
-
+from .utils.totp import cipher_from_keys
 
 # B105: dev/test default; production refuses it (config.validate)
 DEV_ACCESS_SECRET = "dev-access-secret-not-for-production-0000"  # nosec B105
@@ -27,8 +28,6 @@ DEV_SERVICE_TOKEN = "dev-service-token-not-for-production-0000"  # nosec B105
 # A Fernet key (urlsafe base64 of 32 bytes) used only by dev and test configs.
 DEV_TOTP_ENCRYPTION_KEY = "ZGV2LXRvdHAta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
 DEV_DEFAULT_SECRETS = {DEV_ACCESS_SECRET, DEV_REFRESH_SECRET, DEV_SERVICE_TOKEN, DEV_TOTP_ENCRYPTION_KEY}
-
-
 
 
 class Config:
@@ -129,8 +128,6 @@ class Config:
     @classmethod
     def validate(cls, settings):
         """Raise ConfigurationError when `settings` cannot run; called by the factory."""
-        from .utils.totp import cipher_from_keys
-
         for name in ("JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET"):
             if not settings.get(name):
                 raise ConfigurationError(f"{name} must be set")

@@ -56,7 +56,7 @@ def test_invite_email_waits_in_the_outbox_until_notifications_is_up(
     invite = api.create_invite(admin["accessToken"], INVITEE, "client_admin", "Late Corp")
     assert invite["status"] == "pending" and invite["email"] == INVITEE
     # The first hand-over really failed (so what follows is the outbox's retry, not the first try).
-    failed = wait_until(lambda: warnings(user_management, "user_management.utils.notification_client",
+    failed = wait_until(lambda: warnings(user_management, "user_management.services.notification_client",
                                          "email handoff failed"), timeout=5)
     assert failed, "user_management did not log the failed hand-over"
     assert failed[0]["attempt"] == 1 and failed[0]["error"] == "ConnectionError"

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from user_management.models import AuditEvent
-from user_management.utils import audit
+from user_management.services import audit
 
 from conftest import PASSWORD
 from two_factor_helpers import bearer, frozen_clock, last_otp, login, verify_otp, wrong

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from user_management.models import EmailOutbox
-from user_management.utils.notification_client import deliver_due, queue_email
+from user_management.services.notification_client import LEASE, deliver_due, queue_email
 from user_management.utils.timeutil import utcnow
 
 
@@ -18,6 +18,7 @@ class Recorder:
     def __init__(self):
         self.requests = []
         self.status = 202
+        self.answer = None  # when set, called per request; returns the status to answer
 
     def handler(self):
         recorder = self
@@ -26,7 +27,7 @@ class Recorder:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 recorder.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                self.send_response(recorder.status)
+                self.send_response(recorder.answer() if recorder.answer else recorder.status)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
                 self.wfile.write(b'{"success": true}')
@@ -95,6 +96,56 @@ def test_a_leased_job_is_not_taken_twice_but_an_abandoned_lease_is(app):
     assert deliver_due() == (0, 0)
     with time_machine.travel(utcnow().timestamp() + 120):
         assert deliver_due() == (0, 1)  # reclaimed after the lease ran out (notifications still down)
+
+
+def test_a_stale_lease_can_neither_complete_nor_back_off_the_job_another_worker_reclaimed(app):
+    job = EmailOutbox(to="a@example.test", template="otp", context={"code": "123456"}).save()
+    stale = EmailOutbox.lease(LEASE)  # worker A, whose handoff then hangs past its lease
+    with time_machine.travel(utcnow().timestamp() + LEASE.total_seconds() + 1):
+        fresh = EmailOutbox.lease(LEASE)  # worker B reclaims the job
+        assert fresh.id == stale.id == job.id
+        assert stale.back_off(utcnow() + timedelta(seconds=2), "ReadTimeout") is False
+        assert stale.complete() is False
+        assert fresh.complete() is True
+        assert stale.back_off(utcnow() + timedelta(seconds=2), "ReadTimeout") is False
+    job.reload()
+    assert (job.status, job.attempts, job.last_error, job.context) == ("sent", 2, None, {})
+
+
+def test_a_worker_whose_lease_ran_out_does_not_requeue_an_email_another_worker_sent(app, notifications_stub):
+    """Worker A's handoff hangs past its lease; B reclaims and sends; A's late failure must not queue it again."""
+    app.config["NOTIFICATIONS_TIMEOUT"] = 30  # A waits for the stub, which answers when the test says so
+    arrived, release = threading.Event(), threading.Event()
+    answers = iter([503, 202])
+
+    def answer():
+        status = next(answers)
+        if status == 503:  # A's request: hold it until B is done
+            arrived.set()
+            release.wait(30)
+        return status
+
+    notifications_stub.answer = answer
+    job = EmailOutbox(to="a@example.test", template="invite", context={"link": "x"}).save()
+    outcome = {}
+
+    def worker_a():
+        with app.app_context():
+            outcome["a"] = deliver_due()
+
+    thread = threading.Thread(target=worker_a)
+    thread.start()
+    try:
+        assert arrived.wait(30)
+        with time_machine.travel(utcnow().timestamp() + LEASE.total_seconds() + 1):
+            assert deliver_due() == (1, 0)  # worker B
+    finally:
+        release.set()
+        thread.join(30)
+    assert outcome["a"] == (0, 1)
+    job.reload()
+    assert job.status == "sent" and job.attempts == 2 and job.context == {}
+    assert deliver_due() == (0, 0)
 
 
 def test_deliver_outbox_command(app, runner, notifications_stub):

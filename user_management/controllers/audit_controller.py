@@ -1,4 +1,4 @@
-"""Reading the security audit log; writing goes through utils/audit.record."""
+"""Reading the security audit log; writing goes through services/audit.record."""
 from mongoengine.queryset.visitor import Q
 
 from ..exceptions import Forbidden

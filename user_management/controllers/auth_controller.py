@@ -1,43 +1,18 @@
 """Login (with per-account lockout), token refresh with rotation and reuse detection, logout."""
-import uuid
-
 from flask import current_app
-from flask_jwt_extended import create_access_token
 
-from ..exceptions import Forbidden, Unauthorized
+from ..exceptions import Unauthorized
 from ..models import RefreshToken, User
 from ..models import audit_event as events
-from ..utils import audit
+from ..services import audit, lockout
+from ..services.sessions import end_all_sessions, ensure_can_sign_in, open_session, organization_is_active, refresh_digest
+from ..services.two_factor import start_login
 from ..utils.passwords import burn_verify_time, verify_password
 from ..utils.timeutil import utcnow
-from ..utils.tokens import new_token, token_digest
-from . import lockout
 
 INVALID_CREDENTIALS = "Invalid email or password"
 INVALID_REFRESH = "Invalid or expired refresh token"
 REFRESH_REUSED = "Refresh token reuse detected; every session of this login was signed out"
-ACCOUNT_DEACTIVATED = "This account has been deactivated"
-ORGANIZATION_DEACTIVATED = "Your organization has been deactivated"
-
-
-def _refresh_digest(token):
-    return token_digest(token, current_app.config["JWT_REFRESH_SECRET"])
-
-
-def organization_is_active(user):
-    """True for staff, and for members while their organization is active."""
-    if user.organization_id is None:
-        return True
-    organization = user.organization
-    return organization is not None and organization.is_active
-
-
-def ensure_can_sign_in(user):
-    """Raise Forbidden unless `user` and its organization (if any) are active."""
-    if not user.is_active:
-        raise Forbidden(ACCOUNT_DEACTIVATED)
-    if not organization_is_active(user):
-        raise Forbidden(ORGANIZATION_DEACTIVATED)
 
 
 def authenticate(email, password):
@@ -70,8 +45,6 @@ def _login_failed(email, user):
 
 def login(email, password, client=None):
     """Check the password; open a session, or return the second-factor challenge when one applies."""
-    from .two_factor_controller import start_login
-
     user = authenticate(email, password)
     challenge = start_login(user)
     if challenge is not None:
@@ -81,41 +54,14 @@ def login(email, password, client=None):
     return {"requiresTwoFactor": False, **session}
 
 
-def open_session(user, client=None, family=None, family_expires_at=None):
-    """Issue an access token and a refresh token (a new family unless one is given)."""
-    ensure_can_sign_in(user)
-    config = current_app.config
-    now = utcnow()
-    refresh_token = new_token()
-    RefreshToken(
-        token_hash=_refresh_digest(refresh_token),
-        user=user,
-        family=family or uuid.uuid4().hex,
-        expires_at=min(now + config["JWT_REFRESH_EXPIRES"], family_expires_at or now + config["REFRESH_FAMILY_MAX_AGE"]),
-        family_expires_at=family_expires_at or now + config["REFRESH_FAMILY_MAX_AGE"],
-        user_agent=(client or {}).get("user_agent"),
-        ip=(client or {}).get("ip"),
-    ).save()
-    if family is None:
-        User.objects(id=user.id).update_one(set__last_login_at=now)
-        user.reload()
-    return {
-        "accessToken": create_access_token(identity=user),
-        "refreshToken": refresh_token,
-        "user": user.to_dict(),
-    }
-
-
 def refresh(refresh_token, client=None):
     """Rotate a refresh token; a token presented twice revokes its whole family."""
-    digest = _refresh_digest(refresh_token)
+    digest = refresh_digest(refresh_token)
     now = utcnow()
-    current = RefreshToken.objects(token_hash=digest, used_at=None, revoked_at=None, expires_at__gt=now).modify(
-        new=True, set__used_at=now
-    )
+    current = RefreshToken.use(digest, now)
     if current is None:
         spent = RefreshToken.objects(token_hash=digest).first()
-        if spent is not None and spent.expires_at > now and (spent.used_at or spent.revoked_at):
+        if spent is not None and spent.was_replayed(now):
             RefreshToken.revoke_family(spent.family, now)
             owner = spent.user
             audit.record(events.REFRESH_TOKEN_REUSE, target=owner, details={"family": spent.family})
@@ -130,15 +76,9 @@ def refresh(refresh_token, client=None):
 
 def logout(refresh_token):
     """End the session a refresh token belongs to (every token of its family)."""
-    token = RefreshToken.objects(token_hash=_refresh_digest(refresh_token)).first()
+    token = RefreshToken.objects(token_hash=refresh_digest(refresh_token)).first()
     if token is not None:
         RefreshToken.revoke_family(token.family)
-
-
-def end_all_sessions(user):
-    """Revoke every refresh token of `user` and invalidate its access tokens (no audit event)."""
-    RefreshToken.revoke_all_for_user(user)
-    User.objects(id=user.id).update_one(inc__token_version=1)
 
 
 def logout_all(user):

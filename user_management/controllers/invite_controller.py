@@ -1,22 +1,19 @@
 """Invites: create, inspect, accept (single use under concurrency), list, revoke, resend."""
-from bson import ObjectId
-from bson.errors import InvalidId
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
 from ..exceptions import Conflict, Forbidden, Gone, NotFound
-from ..models import Invite, Organization, User
+from ..models import Invite, Organization, User, get_or_404
 from ..models import audit_event as events
 from ..models.invite import ACCEPTED, EXPIRED, PENDING, REVOKED
-from ..utils import audit
-from ..utils.notification_client import queue_email
+from ..services import audit, lockout
+from ..services.notification_client import queue_email
 from ..utils.pagination import paginate
 from ..utils.passwords import hash_password
 from ..utils.roles import CLIENT_ADMIN, CLIENT_USER, can_invite, is_staff, outranks
 from ..utils.socket_client import broadcast_invite_status, notify_user
 from ..utils.timeutil import isoformat, utcnow
 from ..utils.tokens import new_token, token_digest
-from . import lockout
 
 GONE_MESSAGES = {
     EXPIRED: "This invite has expired",
@@ -24,6 +21,7 @@ GONE_MESSAGES = {
     REVOKED: "This invite has been revoked",
 }
 ORGANIZATION_INACTIVE = "This invite's organization has been deactivated"
+INVITE_NOT_FOUND = "Invite not found"
 
 
 def _audit_invite(event_type, actor, invite, **details):
@@ -102,7 +100,7 @@ def _invite_by_token(token):
     invite = Invite.objects(token_hash=token_digest(token)).first()
     if invite is None:
         lockout.record_failure(guard)
-        raise NotFound("Invite not found")
+        raise NotFound(INVITE_NOT_FOUND)
     return invite
 
 
@@ -143,10 +141,7 @@ def accept_invite(token, first_name, last_name, password):
         _raise_unusable(found)
     _ensure_organization_active(found)
     password_hash = hash_password(password, current_app.config["BCRYPT_ROUNDS"])
-    now = utcnow()
-    invite = Invite.objects(token_hash=token_digest(token), **Invite.usable_filter(now)).modify(
-        new=True, set__status=ACCEPTED, set__accepted_at=now, set__updated_at=now
-    )
+    invite = Invite.accept(token_digest(token))
     if invite is None:
         _raise_unusable(_invite_by_token(token))
     try:
@@ -160,7 +155,7 @@ def accept_invite(token, first_name, last_name, password):
             invited_by=invite.invited_by,
         ).save()
     except Exception as exc:
-        Invite.objects(id=invite.id, status=ACCEPTED).update_one(set__status=PENDING, set__accepted_at=None)
+        invite.reopen()
         if isinstance(exc, NotUniqueError):
             raise Conflict("An account with this email already exists") from None
         raise
@@ -209,17 +204,12 @@ def find_manageable_invite(actor, invite_id):
     A client_admin manages its organization's invites; an invite of another
     organization is reported as missing so its id does not leak.
     """
-    try:
-        invite = Invite.objects(id=ObjectId(invite_id)).first()
-    except (InvalidId, TypeError):
-        invite = None
-    if invite is None:
-        raise NotFound("Invite not found")
+    invite = get_or_404(Invite, invite_id, INVITE_NOT_FOUND)
     if invite.reference_id("invited_by") == str(actor.id):
         return invite
     if not is_staff(actor.role):
         if invite.reference_id("organization") != actor.organization_id or actor.role != CLIENT_ADMIN:
-            raise NotFound("Invite not found")
+            raise NotFound(INVITE_NOT_FOUND)
         return invite
     inviter = invite.invited_by
     if inviter is None or not outranks(actor.role, inviter.role):
@@ -230,10 +220,7 @@ def find_manageable_invite(actor, invite_id):
 def revoke_invite(actor, invite_id):
     """Revoke a pending invite; its link stops working at once."""
     invite = find_manageable_invite(actor, invite_id)
-    now = utcnow()
-    revoked = Invite.objects(id=invite.id, status=PENDING).modify(
-        new=True, set__status=REVOKED, set__revoked_at=now, set__revoked_by=actor, set__updated_at=now
-    )
+    revoked = invite.revoke(actor)
     if revoked is None:
         raise Conflict(f"Only a pending invite can be revoked; this one is {invite.effective_status()}")
     broadcast_invite_status(revoked)
@@ -246,13 +233,7 @@ def resend_invite(actor, invite_id):
     invite = find_manageable_invite(actor, invite_id)
     token = new_token()
     now = utcnow()
-    resent = Invite.objects(id=invite.id, status=PENDING).modify(
-        new=True,
-        set__token_hash=token_digest(token),
-        set__expires_at=now + current_app.config["INVITE_EXPIRES"],
-        set__updated_at=now,
-        inc__send_count=1,
-    )
+    resent = invite.renew(token_digest(token), now + current_app.config["INVITE_EXPIRES"], now)
     if resent is None:
         raise Conflict(f"Only a pending or expired invite can be resent; this one is {invite.effective_status()}")
     _send_invite_email(resent, token, resent.invited_by or actor)

@@ -1,12 +1,10 @@
 """An organization as seen by its members, and its status as managed by staff."""
-from bson import ObjectId
-from bson.errors import InvalidId
 from mongoengine.errors import NotUniqueError
 
 from ..exceptions import Conflict, NotFound
-from ..models import Organization, RefreshToken, User
+from ..models import Organization, RefreshToken, User, get_or_404
 from ..models import audit_event as events
-from ..utils import audit
+from ..services import audit
 from ..utils.pagination import paginate
 from ..utils.timeutil import utcnow
 
@@ -45,17 +43,6 @@ def list_members(user, page, limit):
     return paginate(User.objects(organization=organization).order_by("created_at"), page, limit)
 
 
-def find_organization(organization_id):
-    """Return the organization with this id, or NotFound (also for a malformed id)."""
-    try:
-        organization = Organization.objects(id=ObjectId(organization_id)).first()
-    except (InvalidId, TypeError):
-        organization = None
-    if organization is None:
-        raise NotFound("Organization not found")
-    return organization
-
-
 def set_organization_status(actor, organization_id, is_active):
     """Staff deactivate or reactivate an organization.
 
@@ -63,7 +50,7 @@ def set_organization_status(actor, organization_id, is_active):
     refused, and its pending invites answer 410. Deactivation also revokes the
     members' refresh tokens, so reactivation means logging in again.
     """
-    organization = find_organization(organization_id)
+    organization = get_or_404(Organization, organization_id, "Organization not found")
     now = utcnow()
     Organization.objects(id=organization.id).update_one(set__is_active=is_active, set__updated_at=now)
     if not is_active:

@@ -6,37 +6,19 @@ from flask import current_app
 from ..exceptions import Gone, InvalidInput
 from ..models import PasswordResetToken, Throttle, TwoFactorChallenge, User
 from ..models import audit_event as events
-from ..utils import audit
-from ..utils.notification_client import queue_email
-from ..utils.password_strength import user_inputs_for
+from ..services import audit, lockout
+from ..services.notification_client import queue_email
+from ..services.passwords import check_current_password, check_new_password
+from ..services.sessions import end_all_sessions, open_session
 from ..utils.passwords import hash_password, verify_password
 from ..utils.timeutil import utcnow
 from ..utils.tokens import new_token, token_digest
 
 INVALID_RESET = "This password reset link is invalid or has expired"
-# B105: an error message
-WRONG_CURRENT_PASSWORD = "Current password is incorrect"  # nosec B105
-
-
-def check_current_password(user, password, field="currentPassword"):
-    """Raise InvalidInput unless `password` is the user's current password."""
-    if not password or not verify_password(password, user.password_hash):
-        raise InvalidInput(WRONG_CURRENT_PASSWORD, {field: [WRONG_CURRENT_PASSWORD]})
-
-
-def check_new_password(user, password, field="password"):
-    """Raise InvalidInput when `password` breaks the policy or is guessable from the user's name or email."""
-    from ..schemas.fields import new_password_problems
-
-    problems = new_password_problems(password, user_inputs_for(user.email, user.first_name, user.last_name))
-    if problems:
-        raise InvalidInput("Validation failed", {field: problems})
 
 
 def _set_password(user, password):
     """Store a new password and end every session and pending login of the user."""
-    from .auth_controller import end_all_sessions
-
     User.objects(id=user.id).update_one(
         set__password_hash=hash_password(password, current_app.config["BCRYPT_ROUNDS"]), set__updated_at=utcnow()
     )
@@ -83,8 +65,6 @@ def reset_password(token, password):
 
     Unknown, used or expired links count against the client as token guesses.
     """
-    from . import lockout
-
     guard = lockout.token_key("reset", audit.client_context()["ip"])
     lockout.check(guard)
     now = utcnow()
@@ -94,7 +74,7 @@ def reset_password(token, password):
     user = record.user if record is not None else None
     if user is None or not user.is_active:
         raise Gone(INVALID_RESET)
-    check_new_password(user, password)
+    check_new_password(password, user.email, user.first_name, user.last_name)
     if PasswordResetToken.objects(id=record.id, used_at=None).modify(new=True, set__used_at=now) is None:
         raise Gone(INVALID_RESET)
     _set_password(user, password)
@@ -104,12 +84,10 @@ def reset_password(token, password):
 
 def change_password(user, current_password, new_password, client=None):
     """Change the caller's password, end its other sessions and return a fresh session for the caller."""
-    from .auth_controller import open_session
-
     check_current_password(user, current_password)
     if verify_password(new_password, user.password_hash):
         raise InvalidInput("Validation failed", {"newPassword": ["The new password must differ from the current one"]})
-    check_new_password(user, new_password, field="newPassword")
+    check_new_password(new_password, user.email, user.first_name, user.last_name, field="newPassword")
     _set_password(user, new_password)
     audit.record(events.PASSWORD_CHANGED, actor=user, target=user)
     return open_session(user, client)

@@ -7,14 +7,13 @@ every outstanding access token dies at once.
 """
 from functools import wraps
 
-from bson import ObjectId
-from bson.errors import InvalidId
 from flask import request
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from ..exceptions import Forbidden
 from ..extensions import jwt
-from ..models import User
+from ..models import User, get_by_id
+from ..services.sessions import token_is_current
 from .error_handlers import error_response
 
 
@@ -22,21 +21,8 @@ def _load_user(subject):
     # Per request (not `g`, which can outlive a request): both JWT callbacks need the user.
     cache = request.environ.setdefault("user_management.jwt_users", {})
     if subject not in cache:
-        try:
-            cache[subject] = User.objects(id=ObjectId(subject)).first()
-        except (InvalidId, TypeError):
-            cache[subject] = None
+        cache[subject] = get_by_id(User, subject)
     return cache[subject]
-
-
-def token_is_current(user, claims):
-    """True when `claims` were issued to `user` as it is now, and its organization (if any) is active."""
-    if not (user and user.is_active and claims.get("tv") == user.token_version):
-        return False
-    if user.organization_id is None:
-        return True
-    organization = user.organization
-    return bool(organization is not None and organization.is_active)
 
 
 @jwt.user_lookup_loader

@@ -3,6 +3,7 @@ from .audit_event import AuditEvent
 from .email_outbox import EmailOutbox
 from .invite import Invite
 from .lockout import Lockout
+from .lookup import get_by_id, get_or_404
 from .organization import Organization
 from .refresh_token import RefreshToken
 from .throttle import Throttle
@@ -20,4 +21,6 @@ __all__ = [
     "Throttle",
     "TwoFactorChallenge",
     "User",
+    "get_by_id",
+    "get_or_404",
 ]

@@ -55,6 +55,32 @@ class Invite(Document):
         """Query filter matching invites that can still be accepted."""
         return {"status": PENDING, "expires_at__gt": now or utcnow()}
 
+    @classmethod
+    def accept(cls, token_hash, now=None):
+        """Mark the usable invite of `token_hash` accepted, once: the invite, or None (of two accepts, one wins)."""
+        now = now or utcnow()
+        return cls.objects(token_hash=token_hash, **cls.usable_filter(now)).modify(
+            new=True, set__status=ACCEPTED, set__accepted_at=now, set__updated_at=now
+        )
+
+    def reopen(self):
+        """Undo an acceptance whose account could not be created, so the link works again."""
+        type(self).objects(id=self.id, status=ACCEPTED).update_one(set__status=PENDING, set__accepted_at=None)
+
+    def revoke(self, by, now=None):
+        """Revoke a pending invite: the revoked invite, or None when it was not pending."""
+        now = now or utcnow()
+        return type(self).objects(id=self.id, status=PENDING).modify(
+            new=True, set__status=REVOKED, set__revoked_at=now, set__revoked_by=by, set__updated_at=now
+        )
+
+    def renew(self, token_hash, expires_at, now=None):
+        """Give a pending (or expired) invite a new token and expiry: the renewed invite, or None when not pending."""
+        return type(self).objects(id=self.id, status=PENDING).modify(
+            new=True, set__token_hash=token_hash, set__expires_at=expires_at, set__updated_at=now or utcnow(),
+            inc__send_count=1,
+        )
+
     def reference_id(self, field):
         """Return the id of a reference field without dereferencing it."""
         ref = self._data.get(field)

@@ -35,6 +35,18 @@ class RefreshToken(Document):
     }
 
     @classmethod
+    def use(cls, token_hash, now=None):
+        """Mark a live token used, once: the token, or None when it is unknown, used, revoked or expired."""
+        now = now or utcnow()
+        return cls.objects(token_hash=token_hash, used_at=None, revoked_at=None, expires_at__gt=now).modify(
+            new=True, set__used_at=now
+        )
+
+    def was_replayed(self, now=None):
+        """True when this unexpired token is presented again after it was used or revoked (it leaked)."""
+        return self.expires_at > (now or utcnow()) and bool(self.used_at or self.revoked_at)
+
+    @classmethod
     def revoke_family(cls, family, now=None):
         """Revoke every live token of a family; returns how many were revoked."""
         return cls.objects(family=family, revoked_at=None).update(set__revoked_at=now or utcnow())

@@ -1,5 +1,6 @@
 """Second-factor challenges and password-reset tokens."""
 from mongoengine import DateTimeField, Document, IntField, ReferenceField, StringField
+from mongoengine.queryset.visitor import Q
 
 from ..utils.timeutil import utcnow
 
@@ -54,10 +55,69 @@ class TwoFactorChallenge(Document):
         """True while the challenge can still be answered."""
         return self.status == PENDING and self.expires_at > (now or utcnow())
 
+    def spent(self, maximum):
+        """True once `maximum` attempts are counted (as this copy last saw them)."""
+        return self.attempts >= maximum
+
+    def reserve_attempt(self, maximum, now=None):
+        """Count one attempt before any code is looked at: the updated challenge, or None when it is not answerable.
+
+        Of parallel guesses at most `maximum` get an attempt. When the refusal is
+        because the attempts are spent, this copy learns the count and the challenge is voided.
+        """
+        reserved = type(self).objects(
+            id=self.id, status=PENDING, attempts__lt=maximum, expires_at__gt=now or utcnow()
+        ).modify(new=True, inc__attempts=1)
+        if reserved is None:
+            current = type(self).objects(id=self.id).only("attempts").first()
+            self.attempts = current.attempts if current is not None else 0
+            self.void_if_spent(maximum)
+        return reserved
+
+    def void_if_spent(self, maximum):
+        """Void the challenge when this copy's attempts reached `maximum`; True when they had."""
+        if not self.spent(maximum):
+            return False
+        self.void()
+        return True
+
+    def void(self):
+        """Close a pending challenge for good; True when this call closed it."""
+        return bool(type(self).objects(id=self.id, status=PENDING).update_one(set__status=VOID))
+
+    def complete(self, now=None):
+        """Mark the pending challenge used; False when it was not pending any more (of two right answers, one wins)."""
+        used = type(self).objects(id=self.id, status=PENDING).modify(
+            new=True, set__status=USED, set__used_at=now or utcnow()
+        )
+        return used is not None
+
+    def set_code(self, code_hash, now=None):
+        """Store the digest of the code just sent for this challenge."""
+        self.modify(set__code_hash=code_hash, set__sent_at=now or utcnow())
+
+    def resend_code(self, code_hash, expires_in, interval, now=None):
+        """Replace the code of a pending challenge unless one went out within `interval`: the updated challenge, or None."""
+        now = now or utcnow()
+        return (
+            type(self).objects(id=self.id, status=PENDING)
+            .filter(Q(sent_at=None) | Q(sent_at__lte=now - interval))
+            .modify(new=True, set__code_hash=code_hash, set__sent_at=now, set__expires_at=now + expires_in)
+        )
+
     @classmethod
     def void_pending(cls, user, purposes=PURPOSES):
         """Void every pending challenge of `user` for `purposes`; returns how many."""
         return cls.objects(user=user, status=PENDING, purpose__in=list(purposes)).update(set__status=VOID)
+
+    @classmethod
+    def newest_pending(cls, user, purposes, now=None):
+        """The newest live challenge of `user` for one of `purposes`, or None."""
+        return (
+            cls.objects(user=user, purpose__in=list(purposes), status=PENDING, expires_at__gt=now or utcnow())
+            .order_by("-created_at")
+            .first()
+        )
 
 
 class PasswordResetToken(Document):

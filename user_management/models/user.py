@@ -10,6 +10,9 @@ from mongoengine import (
     StringField,
 )
 
+from mongoengine.queryset.visitor import Q
+
+from ..exceptions import InvalidInput
 from ..utils.roles import ROLES, is_staff
 from ..utils.timeutil import isoformat, utcnow
 from .organization import TWO_FACTOR_METHODS
@@ -46,8 +49,6 @@ class User(Document):
 
     def clean(self):
         """Enforce: staff have no organization, organization roles have one."""
-        from ..exceptions import InvalidInput
-
         self.email = self.email.strip().lower()
         if is_staff(self.role) and self.organization is not None:
             raise InvalidInput("Staff users cannot belong to an organization")
@@ -67,6 +68,18 @@ class User(Document):
         if ref is None:
             return None
         return str(getattr(ref, "id", ref))
+
+    def claim_totp_step(self, step):
+        """Record `step` as the last accepted TOTP step; False when it (or a later one) was accepted already."""
+        return bool(
+            type(self).objects(id=self.id)
+            .filter(Q(totp_last_step=None) | Q(totp_last_step__lt=step))
+            .update_one(set__totp_last_step=step)
+        )
+
+    def burn_recovery_code(self, digest):
+        """Remove one unused recovery code (by digest); False when it is not one of the user's codes."""
+        return bool(type(self).objects(id=self.id, recovery_codes=digest).update_one(pull__recovery_codes=digest))
 
     def to_dict(self):
         """Return the public JSON shape, without any secret."""

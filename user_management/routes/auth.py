@@ -2,7 +2,7 @@
 from flask import Blueprint, current_app, jsonify, request
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
-from ..controllers import auth_controller, password_controller, two_factor_controller
+from ..controllers import auth_controller, password_controller, two_factor_enrollment, two_factor_login
 from ..extensions import limiter
 from ..middleware.auth import auth_required
 from ..middleware.request_parsing import json_body
@@ -73,8 +73,8 @@ def _signed_in_user(two_factor_token):
 def verify_otp():
     """Finish a login with the emailed code."""
     data = json_body(VerifyOtpSchema())
-    session = two_factor_controller.verify_otp(data.get("two_factor_token"), data.get("user_id"), data["otp"],
-                                               client_info())
+    session = two_factor_login.verify_otp(data.get("two_factor_token"), data.get("user_id"), data["otp"],
+                                          client_info())
     return jsonify(success=True, **session)
 
 
@@ -84,8 +84,8 @@ def verify_otp():
 def verify_totp():
     """Finish a login with an authenticator app code."""
     data = json_body(VerifyTotpSchema())
-    session = two_factor_controller.verify_totp(data.get("two_factor_token"), data.get("user_id"), data["token"],
-                                                client_info())
+    session = two_factor_login.verify_totp(data.get("two_factor_token"), data.get("user_id"), data["token"],
+                                           client_info())
     return jsonify(success=True, **session)
 
 
@@ -95,7 +95,7 @@ def verify_totp():
 def verify_recovery_code():
     """Finish a login with a single-use recovery code."""
     data = json_body(RecoveryCodeLoginSchema())
-    session = two_factor_controller.verify_recovery_code(data["two_factor_token"], data["code"], client_info())
+    session = two_factor_login.verify_recovery_code(data["two_factor_token"], data["code"], client_info())
     return jsonify(success=True, **session)
 
 
@@ -105,7 +105,7 @@ def verify_recovery_code():
 def resend_otp():
     """Email a new code for a pending login."""
     data = json_body(ResendOtpSchema())
-    return jsonify(success=True, **two_factor_controller.resend_otp(data.get("two_factor_token"), data.get("user_id")))
+    return jsonify(success=True, **two_factor_login.resend_otp(data.get("two_factor_token"), data.get("user_id")))
 
 
 @bp.post("/totp/setup")
@@ -115,7 +115,7 @@ def totp_setup():
     """Start authenticator enrollment: secret, otpauth URL and QR code."""
     data = json_body(TotpSetupSchema())
     user = _signed_in_user(data.get("two_factor_token"))
-    setup = two_factor_controller.totp_setup(user, data.get("two_factor_token"), data.get("current_password"))
+    setup = two_factor_enrollment.totp_setup(user, data.get("two_factor_token"), data.get("current_password"))
     return jsonify(success=True, **setup)
 
 
@@ -126,7 +126,7 @@ def totp_confirm():
     """Finish authenticator enrollment; returns recovery codes (and tokens when it finishes a login)."""
     data = json_body(TotpConfirmSchema())
     user = _signed_in_user(data.get("two_factor_token"))
-    body = two_factor_controller.totp_confirm(data["token"], user, data.get("two_factor_token"), client_info())
+    body = two_factor_enrollment.totp_confirm(data["token"], user, data.get("two_factor_token"), client_info())
     return jsonify(success=True, **body)
 
 
@@ -137,7 +137,7 @@ def totp_confirm():
 def recovery_codes():
     """Replace the caller's recovery codes."""
     data = json_body(CurrentPasswordSchema())
-    codes = two_factor_controller.regenerate_recovery_codes(current_user, data["current_password"])
+    codes = two_factor_enrollment.regenerate_recovery_codes(current_user, data["current_password"])
     return jsonify(success=True, message="New recovery codes issued; the old ones no longer work", recoveryCodes=codes)
 
 
@@ -148,7 +148,7 @@ def recovery_codes():
 def two_factor_settings():
     """A staff user turns the second factor on (after proving it works) or off."""
     data = json_body(TwoFactorSettingsSchema())
-    body = two_factor_controller.set_staff_method(current_user, data["method"], data["current_password"])
+    body = two_factor_enrollment.set_staff_method(current_user, data["method"], data["current_password"])
     return jsonify(success=True, **body)
 
 
@@ -159,7 +159,7 @@ def two_factor_settings():
 def confirm_otp_enrollment():
     """A staff user enters the emailed code that turns email codes on."""
     data = json_body(OtpConfirmSchema())
-    return jsonify(success=True, **two_factor_controller.confirm_otp_enrollment(current_user, data["otp"]))
+    return jsonify(success=True, **two_factor_enrollment.confirm_otp_enrollment(current_user, data["otp"]))
 
 
 @bp.post("/forgot-password")

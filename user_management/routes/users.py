@@ -2,7 +2,7 @@
 from flask import Blueprint, jsonify
 from flask_jwt_extended import current_user
 
-from ..controllers import two_factor_controller, user_controller
+from ..controllers import two_factor_enrollment, user_controller
 from ..middleware.auth import auth_required
 from ..middleware.request_parsing import json_body
 from ..schemas import responses as out
@@ -28,7 +28,7 @@ def set_status(user_id):
 @auth_required()
 def reset_two_factor(user_id):
     """Clear the authenticator and recovery codes of a user below the caller."""
-    user = two_factor_controller.reset_two_factor(current_user, user_id)
+    user = two_factor_enrollment.reset_two_factor(current_user, user_id)
     return jsonify(success=True, message="Two-factor authentication reset; the user enrolls again at next login",
                    user=user.to_dict())
 

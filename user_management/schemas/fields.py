@@ -1,9 +1,8 @@
 """Field types shared by the request schemas."""
-from flask import current_app, has_app_context
 from marshmallow import ValidationError, fields, validate
 
-from ..utils.password_strength import DEFAULT_MIN_SCORE, strength_problems
-from ..utils.passwords import MAX_LENGTH, policy_problems
+from ..utils.password_strength import new_password_problems
+from ..utils.passwords import MAX_LENGTH
 
 
 class NormalizedEmail(fields.Email):
@@ -13,16 +12,6 @@ class NormalizedEmail(fields.Email):
         if isinstance(value, str):
             value = value.strip().lower()
         return super()._deserialize(value, attr, data, **kwargs)
-
-
-def minimum_password_score():
-    """The zxcvbn score a new password must reach (PASSWORD_MIN_SCORE)."""
-    return current_app.config.get("PASSWORD_MIN_SCORE", DEFAULT_MIN_SCORE) if has_app_context() else DEFAULT_MIN_SCORE
-
-
-def new_password_problems(password, user_inputs=()):
-    """Everything wrong with a new password: the basic policy first, then guessability."""
-    return policy_problems(password) or strength_problems(password, user_inputs, minimum_password_score())
 
 
 class Password(fields.String):

@@ -6,6 +6,7 @@
 from urllib.parse import urlparse
 
 import mongoengine
+import mongomock
 
 MOCK_SCHEME = "mongomock://"
 
@@ -14,8 +15,6 @@ def connect_database(uri, alias=mongoengine.DEFAULT_CONNECTION_NAME):
     """Connect mongoengine's default alias to `uri`, replacing any earlier connection."""
     mongoengine.disconnect(alias=alias)
     if uri.startswith(MOCK_SCHEME):
-        import mongomock
-
         db_name = urlparse(uri).path.lstrip("/") or "user_management"
         return mongoengine.connect(db=db_name, alias=alias, host="mongodb://localhost",
                                    mongo_client_class=mongomock.MongoClient, uuidRepresentation="standard")

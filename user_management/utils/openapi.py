@@ -5,6 +5,8 @@ see `servicekit.openapi` for what is generated from it.
 """
 from servicekit.openapi import DOCS_CSP, ApiDocConfig, api_doc, init_api_docs, undocumented_routes
 
+from ..extensions import talisman
+
 __all__ = ["api_doc", "init_app", "undocumented_routes"]
 
 BEARER_SCHEME = ("bearerAuth", {
@@ -22,8 +24,6 @@ DESCRIPTION = (
 
 def init_app(app):
     """Serve the document; the interactive page only when not in production."""
-    from ..extensions import talisman
-
     config = ApiDocConfig(title="user_management API", version="1.0.0", description=DESCRIPTION,
                           security_scheme=BEARER_SCHEME, rate_limited=True)
     interactive = app.config["ENV_NAME"] != "production"

@@ -2,9 +2,10 @@
 import re
 import threading
 
+from flask import current_app, has_app_context
 from zxcvbn import zxcvbn
 
-from .passwords import MAX_LENGTH
+from .passwords import MAX_LENGTH, policy_problems
 
 DEFAULT_MIN_SCORE = 3
 # zxcvbn keeps the user inputs in a module-level dictionary; gthread workers must not interleave calls.
@@ -43,3 +44,13 @@ def strength_problems(password, user_inputs=(), min_score=DEFAULT_MIN_SCORE):
     if not feedback.get("suggestions"):
         reasons.append("Use a longer passphrase of several unrelated words.")
     return ["This password is too easy to guess. " + " ".join(reasons)]
+
+
+def minimum_password_score():
+    """The zxcvbn score a new password must reach (PASSWORD_MIN_SCORE)."""
+    return current_app.config.get("PASSWORD_MIN_SCORE", DEFAULT_MIN_SCORE) if has_app_context() else DEFAULT_MIN_SCORE
+
+
+def new_password_problems(password, user_inputs=()):
+    """Everything wrong with a new password: the basic policy first, then guessability."""
+    return policy_problems(password) or strength_problems(password, user_inputs, minimum_password_score())

@@ -1,16 +1,35 @@
-"""The service's Redis connection, shared per app."""
+"""The service's Redis connections, opened here and nowhere else, once per app.
+
+Two users: the health check pings with a plain client, and real-time events go
+out through a write-only Flask-SocketIO client on the message queue (flack's
+pattern: no app, so it only emits). The rate limiter reaches the same Redis
+through its own storage URI (RATELIMIT_STORAGE_URI, set by the factory).
+"""
 import redis
 from flask import current_app
+from flask_socketio import SocketIO
+
+TIMEOUT_SECONDS = 2
+
+
+def _per_app(name, build):
+    app = current_app._get_current_object()
+    client = app.extensions.get(name)
+    if client is None:
+        client = app.extensions[name] = build(app.config)
+    return client
 
 
 def get_redis():
     """Return the app's Redis client (created on first use)."""
-    app = current_app._get_current_object()
-    client = app.extensions.get("redis")
-    if client is None:
-        client = redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2)
-        app.extensions["redis"] = client
-    return client
+    return _per_app("redis", lambda config: redis.Redis.from_url(
+        config["REDIS_URL"], socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS))
+
+
+def socketio_emitter():
+    """Return the app's write-only Socket.IO client on the Redis message queue (created on first use)."""
+    return _per_app("socketio_emitter", lambda config: SocketIO(
+        message_queue=config["REDIS_URL"], channel=config["SOCKETIO_CHANNEL"], async_mode="threading"))
 
 
 def redis_is_up():
@@ -19,8 +38,3 @@ def redis_is_up():
         return bool(get_redis().ping())
     except redis.RedisError:
         return False
-
-
-def redis_key(*parts):
-    """A key under this service's prefix."""
-    return ":".join([current_app.config["REDIS_KEY_PREFIX"], *map(str, parts)])

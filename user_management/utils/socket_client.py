@@ -8,28 +8,16 @@ logged and never fails the request.
 """
 import logging
 
-from flask import current_app
-from flask_socketio import SocketIO
-
+from .redis_client import socketio_emitter
 from .roles import CLIENT_ADMIN, roles_above
 from .timeutil import isoformat, utcnow
 
 log = logging.getLogger(__name__)
 
 
-def _emitter():
-    app = current_app._get_current_object()
-    emitter = app.extensions.get("socketio_emitter")
-    if emitter is None:
-        emitter = SocketIO(message_queue=app.config["REDIS_URL"], channel=app.config["SOCKETIO_CHANNEL"],
-                           async_mode="threading")
-        app.extensions["socketio_emitter"] = emitter
-    return emitter
-
-
 def _emit(event, payload, room):
     try:
-        _emitter().emit(event, payload, to=room, namespace="/")
+        socketio_emitter().emit(event, payload, to=room, namespace="/")
     except Exception as exc:  # Redis down: the state change is stored; only the push is lost
         log.warning("socket emit failed", extra={"event": event, "error": type(exc).__name__})
 

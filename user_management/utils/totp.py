@@ -12,7 +12,7 @@ import qrcode
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 
-from ..config import ConfigurationError
+from servicekit.config import ConfigurationError
 
 SECRET_LENGTH = 32  # base32 characters: 160 bits (RFC 4226 R6)
 

@@ -11,7 +11,7 @@ clients.
 """
 from flask import current_app, jsonify, request
 
-from ..controllers import auth_controller, two_factor_controller
+from ..controllers import auth_controller, two_factor_enrollment, two_factor_login
 from ..exceptions import InvalidInput, Unauthorized
 from ..extensions import limiter
 from ..middleware.error_handlers import error_response
@@ -70,7 +70,7 @@ def create_session():
 def verify_otp():
     """Finish a login with the emailed code."""
     data = json_body(VerifyOtpSchema())
-    return session_response(two_factor_controller.verify_otp(
+    return session_response(two_factor_login.verify_otp(
         data.get("two_factor_token"), data.get("user_id"), data["otp"], client_info()))
 
 
@@ -79,7 +79,7 @@ def verify_otp():
 def verify_totp():
     """Finish a login with an authenticator app code."""
     data = json_body(VerifyTotpSchema())
-    return session_response(two_factor_controller.verify_totp(
+    return session_response(two_factor_login.verify_totp(
         data.get("two_factor_token"), data.get("user_id"), data["token"], client_info()))
 
 
@@ -88,7 +88,7 @@ def verify_totp():
 def verify_recovery_code():
     """Finish a login with a single-use recovery code."""
     data = json_body(RecoveryCodeLoginSchema())
-    return session_response(two_factor_controller.verify_recovery_code(
+    return session_response(two_factor_login.verify_recovery_code(
         data["two_factor_token"], data["code"], client_info()))
 
 
@@ -99,7 +99,7 @@ def totp_confirm():
     data = json_body(TotpConfirmSchema())
     if not data.get("two_factor_token"):
         raise InvalidInput(errors={"twoFactorToken": ["Missing data for required field."]})
-    return session_response(two_factor_controller.totp_confirm(
+    return session_response(two_factor_enrollment.totp_confirm(
         data["token"], None, data["two_factor_token"], client_info()))
 
 

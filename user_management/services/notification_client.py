@@ -13,8 +13,8 @@ from datetime import timedelta
 import requests
 from flask import current_app, g, has_request_context
 
-from ..models.email_outbox import DEAD, PENDING, SENDING, SENT, EmailOutbox
-from .timeutil import utcnow
+from ..models import EmailOutbox
+from ..utils.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +26,9 @@ def queue_email(to, template, context):
     """Store an email in the outbox and try to hand it over at once; returns the outbox row."""
     request_id = g.get("request_id") if has_request_context() else None
     job = EmailOutbox(to=to, template=template, context=context, request_id=request_id).save()
-    claimed = _claim(job.id)
-    if claimed is not None:
-        _deliver(claimed)
+    leased = EmailOutbox.lease(LEASE, job_id=job.id)
+    if leased is not None:
+        _deliver(leased)
     return job
 
 
@@ -36,7 +36,7 @@ def deliver_due(limit=100):
     """Hand every due outbox email to notifications; returns (sent, failed)."""
     sent = failed = 0
     for _ in range(limit):
-        job = _claim()
+        job = EmailOutbox.lease(LEASE)
         if job is None:
             break
         if _deliver(job):
@@ -46,24 +46,8 @@ def deliver_due(limit=100):
     return sent, failed
 
 
-def _claim(job_id=None):
-    """Atomically lease one due job (or the given one), so workers never share a job."""
-    now = utcnow()
-    due = EmailOutbox.objects(status=PENDING, next_attempt_at__lte=now)
-    expired_lease = EmailOutbox.objects(status=SENDING, lease_until__lte=now)
-    for queryset in (due, expired_lease):
-        if job_id is not None:
-            queryset = queryset.filter(id=job_id)
-        job = queryset.order_by("next_attempt_at").modify(
-            new=True, set__status=SENDING, set__lease_until=now + LEASE, inc__attempts=1
-        )
-        if job is not None:
-            return job
-    return None
-
-
-def _deliver(job):
-    """POST one leased job to notifications and record the outcome; True when accepted."""
+def _hand_over(job):
+    """POST one job to notifications: None when accepted, else what went wrong."""
     config = current_app.config
     headers = {"X-Service-Token": config["NOTIFICATIONS_SERVICE_TOKEN"] or "", "Idempotency-Key": str(job.id)}
     if job.request_id:
@@ -76,23 +60,28 @@ def _deliver(job):
             headers=headers,
             timeout=config["NOTIFICATIONS_TIMEOUT"],
         )
-        accepted = response.status_code in (200, 201, 202)
-        error = None if accepted else f"HTTP {response.status_code}"
     except requests.RequestException as exc:
-        accepted, error = False, type(exc).__name__
-    if accepted:
-        job.modify(set__status=SENT, set__sent_at=utcnow(), set__context={}, set__lease_until=None, set__last_error=None)
+        return type(exc).__name__
+    return None if response.status_code in (200, 201, 202) else f"HTTP {response.status_code}"
+
+
+def _deliver(job):
+    """Hand one leased job over and record the outcome under its lease; True when notifications accepted it.
+
+    A worker whose lease ran out meanwhile records nothing: the job belongs to
+    whoever reclaimed it (and the shared Idempotency-Key stops a second send).
+    """
+    error = _hand_over(job)
+    extra = {"outbox_id": str(job.id), "attempt": job.attempts, "error": error, "request_id": job.request_id}
+    if error is None:
+        if not job.complete():
+            log.info("outbox lease lost before the handoff was recorded", extra=extra)
         return True
     backoff = min(timedelta(seconds=2 ** min(job.attempts, 12)), MAX_BACKOFF)
-    final = job.attempts >= config["OUTBOX_MAX_ATTEMPTS"]
-    job.modify(
-        set__status=DEAD if final else PENDING,
-        set__next_attempt_at=utcnow() + backoff,
-        set__lease_until=None,
-        set__last_error=error,
-    )
-    log.warning("email handoff failed", extra={"outbox_id": str(job.id), "attempt": job.attempts, "error": error,
-                                               "request_id": job.request_id})
+    dead = job.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
+    if not job.back_off(utcnow() + backoff, error, dead=dead):
+        log.info("outbox lease lost before the failure was recorded", extra=extra)
+    log.warning("email handoff failed", extra=extra)
     return False
 
 
@@ -113,5 +102,4 @@ def start_outbox_deliverer(app):
 
     thread = threading.Thread(target=run, name="outbox-deliverer", daemon=True)
     thread.start()
-    app.extensions["outbox_deliverer_stop"] = stop
     return thread

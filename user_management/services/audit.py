@@ -9,6 +9,9 @@ from datetime import timedelta
 
 from flask import current_app, has_request_context, request
 
+from servicekit.observability import current_request_id
+
+from ..models import AuditEvent
 from ..utils.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -20,8 +23,6 @@ SECRET_KEYS = {"password", "newPassword", "currentPassword", "token", "refreshTo
 
 def client_context():
     """{ip, user_agent, request_id} of the current request; all None outside one."""
-    from servicekit.observability import current_request_id
-
     if not has_request_context():
         return {"ip": None, "user_agent": None, "request_id": None}
     return {
@@ -50,8 +51,6 @@ def record(event_type, actor=None, target=None, organization=None, details=None)
 
     A failure to write is logged, never raised: the action it describes already happened.
     """
-    from ..models import AuditEvent
-
     now = utcnow()
     client = client_context()
     clean = {key: value for key, value in (details or {}).items() if key not in SECRET_KEYS}

@@ -38,6 +38,11 @@ def two_factor_key(user):
     return f"2fa:{user.id}"
 
 
+def two_factor_failures_key(user):
+    """The hourly wrong-code counter key of `user`, across challenges."""
+    return f"2fa-failures:{user.id}"
+
+
 def token_key(kind, ip):
     """The lockout key of `kind` token guesses from one client IP."""
     return f"{kind}-token:{ip or 'unknown'}"
@@ -60,21 +65,47 @@ def reset(*keys):
     Lockout.clear(*keys)
 
 
+def _check_counted(key, hour_key, hour_limit, message):
+    check(key, message)
+    wait = Throttle.blocked_for(hour_key, _config(hour_limit))
+    if wait:
+        raise TooManyRequests(message, retry_after=wait)
+
+
+def _record_counted(key, hour_key, hour_limit, window):
+    Throttle.hit(hour_key, _config(hour_limit), _config(window))
+    return record_failure(key)
+
+
 def check_login(email):
     """Raise while logins to `email` are locked, or its hourly failure budget is spent."""
-    check(login_key(email))
-    wait = Throttle.blocked_for(login_hour_key(email), _config("LOGIN_MAX_FAILURES_PER_HOUR"))
-    if wait:
-        raise TooManyRequests(LOCKED_MESSAGE, retry_after=wait)
+    _check_counted(login_key(email), login_hour_key(email), "LOGIN_MAX_FAILURES_PER_HOUR", LOCKED_MESSAGE)
 
 
 def record_login_failure(email):
     """Count a failed login to `email`; return the lock in seconds it caused, else 0."""
-    Throttle.hit(login_hour_key(email), _config("LOGIN_MAX_FAILURES_PER_HOUR"), _config("LOGIN_FAILURE_WINDOW"))
-    return record_failure(login_key(email))
+    return _record_counted(login_key(email), login_hour_key(email), "LOGIN_MAX_FAILURES_PER_HOUR",
+                           "LOGIN_FAILURE_WINDOW")
+
+
+def check_two_factor(user, message):
+    """Raise while `user`'s second-factor codes are locked, or its failure cap across challenges is reached."""
+    _check_counted(two_factor_key(user), two_factor_failures_key(user), "TWO_FACTOR_USER_MAX_FAILURES", message)
+
+
+def record_two_factor_failure(user):
+    """Count a wrong second-factor code of `user`; return the lock in seconds it caused, else 0."""
+    return _record_counted(two_factor_key(user), two_factor_failures_key(user), "TWO_FACTOR_USER_MAX_FAILURES",
+                           "TWO_FACTOR_USER_FAILURE_WINDOW")
+
+
+def clear_two_factor_failures(user):
+    """Forget `user`'s second-factor lock and failure count (a reset by a higher role)."""
+    reset(two_factor_key(user))
+    Throttle.objects(key=two_factor_failures_key(user)).delete()
 
 
 def unlock_user(user):
     """Clear every lock and counter of `user`: logins, hourly budget and second factor."""
     reset(login_key(user.email), two_factor_key(user))
-    Throttle.objects(key__in=[login_hour_key(user.email), f"2fa-failures:{user.id}"]).delete()
+    Throttle.objects(key__in=[login_hour_key(user.email), two_factor_failures_key(user)]).delete()

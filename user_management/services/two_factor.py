@@ -1,0 +1,180 @@
+"""Second-factor steps shared by login and enrollment: challenges, codes, attempts and the finished login.
+
+A successful password step creates a stored challenge and hands out a signed
+twoFactorToken naming it. Every code check needs a pending, unexpired challenge:
+without one no code is looked at. Each check first reserves one of the
+challenge's attempts atomically, so parallel guesses cannot exceed the limit.
+"""
+from flask import current_app
+
+from ..exceptions import Unauthorized
+from ..models import TwoFactorChallenge
+from ..models import audit_event as events
+from ..models.lookup import object_id
+from ..models.two_factor import LOGIN, OTP_ENROLL, TOTP_ENROLL, VOID
+from ..utils import otp as codes
+from ..utils.roles import is_staff
+from ..utils.timeutil import utcnow
+from . import audit, lockout
+from .notification_client import queue_email
+from .sessions import open_session
+
+OTP = "otp"
+TOTP = "totp"
+INVALID_CODE = "Invalid or expired verification code"
+CHALLENGE_VOID = "Too many incorrect codes; please log in again"
+TOO_MANY_FAILURES = "Too many incorrect codes for this account; please try again later"
+# A login and its TOTP enrollment replace each other; an email-code enrollment stands apart.
+CHALLENGE_GROUPS = {LOGIN: (LOGIN, TOTP_ENROLL), TOTP_ENROLL: (LOGIN, TOTP_ENROLL), OTP_ENROLL: (OTP_ENROLL,)}
+
+
+def setting(name):
+    """A setting of the running app."""
+    return current_app.config[name]
+
+
+def required_method(user):
+    """The second factor `user` must give at login: the organization's for members, their own for staff."""
+    if is_staff(user.role):
+        return user.two_factor_method
+    organization = user.organization
+    return organization.two_factor_method if organization is not None else OTP
+
+
+def new_challenge(user, purpose, method):
+    """A fresh challenge for `purpose`; it replaces the user's pending ones of the same group."""
+    TwoFactorChallenge.void_pending(user, CHALLENGE_GROUPS[purpose])
+    return TwoFactorChallenge(
+        user=user,
+        purpose=purpose,
+        method=method,
+        token_version=user.token_version,
+        expires_at=utcnow() + setting("TWO_FACTOR_CHALLENGE_EXPIRES"),
+    ).save()
+
+
+def challenge_token(challenge):
+    """The signed twoFactorToken naming `challenge`."""
+    return codes.issue_challenge_token(
+        challenge.user_id, challenge.id, challenge.purpose, setting("TWO_FACTOR_CHALLENGE_EXPIRES")
+    )
+
+
+def otp_digest(challenge, code):
+    """The stored digest of an email code, bound to its challenge."""
+    return codes.code_digest("otp", challenge.id, code)
+
+
+def recovery_digest(user, code):
+    """The stored digest of a recovery code, bound to its user."""
+    return codes.code_digest("recovery", user.id, codes.normalize_recovery_code(code))
+
+
+def email_code(user, code):
+    """Queue the email that carries a code."""
+    queue_email(user.email, "otp", {
+        "code": code,
+        "expiresInMinutes": int(setting("TWO_FACTOR_CHALLENGE_EXPIRES").total_seconds() // 60),
+        "firstName": user.first_name,
+    })
+
+
+def new_otp_challenge(user, purpose):
+    """A fresh email-code challenge; the code goes out by email and is kept only as a digest."""
+    code = codes.new_otp()
+    challenge = new_challenge(user, purpose, OTP)
+    challenge.set_code(otp_digest(challenge, code))
+    email_code(user, code)
+    return challenge
+
+
+def start_login(user):
+    """After a correct password: None when no second factor applies, else the challenge body."""
+    method = required_method(user)
+    if method is None:
+        return None
+    body = {"requiresTwoFactor": True, "twoFactorMethod": method, "userId": str(user.id)}
+    if method == TOTP and not (user.totp_enabled and user.totp_secret):
+        challenge = new_challenge(user, TOTP_ENROLL, TOTP)
+        body.update(requiresTotpSetup=True, message="Set up an authenticator app to finish signing in")
+    elif method == TOTP:
+        challenge = new_challenge(user, LOGIN, TOTP)
+        body["message"] = "Enter the code from your authenticator app"
+    else:
+        challenge = new_otp_challenge(user, LOGIN)
+        body["message"] = "OTP sent to your email"
+    body["twoFactorToken"] = challenge_token(challenge)
+    return body
+
+
+def resolve(two_factor_token, user_id, purposes, method=None):
+    """Return (challenge, user) for a live challenge named by token, or the user's newest one; else 401."""
+    now = utcnow()
+    challenge = None
+    if two_factor_token:
+        claims = codes.read_challenge_token(two_factor_token)
+        challenge_id = object_id(claims.get("cid")) if claims else None
+        if challenge_id is not None:
+            challenge = TwoFactorChallenge.objects(id=challenge_id).first()
+        if challenge is not None and challenge.user_id != claims.get("sub"):
+            challenge = None
+        if challenge is not None and challenge.status == VOID and challenge.spent(setting("TWO_FACTOR_MAX_ATTEMPTS")):
+            raise Unauthorized(CHALLENGE_VOID)
+    elif user_id and object_id(user_id) is not None:
+        challenge = TwoFactorChallenge.newest_pending(object_id(user_id), purposes, now)
+    if challenge is None or not challenge.is_live(now) or challenge.purpose not in purposes:
+        raise Unauthorized(INVALID_CODE)
+    if method is not None and challenge.method != method:
+        raise Unauthorized(INVALID_CODE)
+    user = challenge.user
+    if user is None or not user.is_active or user.token_version != challenge.token_version:
+        raise Unauthorized(INVALID_CODE)
+    return challenge, user
+
+
+def check_account_throttle(user):
+    """Cap wrong codes per account across challenges (RFC 4226 §7.3): lockout, then the hourly cap."""
+    lockout.check_two_factor(user, TOO_MANY_FAILURES)
+
+
+def reserve_attempt(challenge, error=Unauthorized):
+    """Count one attempt before looking at the code; refuse once the challenge's attempts are spent."""
+    maximum = setting("TWO_FACTOR_MAX_ATTEMPTS")
+    reserved = challenge.reserve_attempt(maximum)
+    if reserved is None:
+        raise error(CHALLENGE_VOID if challenge.spent(maximum) else INVALID_CODE)
+    return reserved
+
+
+def fail(user, challenge=None, error=Unauthorized, field=None):
+    """Record a wrong code and raise; the attempt that spends the challenge voids it."""
+    locked_for = lockout.record_two_factor_failure(user)
+    details = {"method": challenge.method, "purpose": challenge.purpose} if challenge is not None else {}
+    audit.record(events.TWO_FACTOR_FAILURE, target=user, details=details)
+    if locked_for:
+        audit.record(events.ACCOUNT_LOCKED, target=user, details={"scope": "two_factor", "seconds": locked_for})
+    message = INVALID_CODE
+    if challenge is not None and challenge.void_if_spent(setting("TWO_FACTOR_MAX_ATTEMPTS")):
+        message = CHALLENGE_VOID
+    raise error(message, {field: [message]} if field else None)
+
+
+def complete(challenge):
+    """Mark the challenge used; of two simultaneous right answers only one gets through."""
+    if not challenge.complete():
+        raise Unauthorized(INVALID_CODE)
+
+
+def succeeded(user, method, purpose):
+    """A right code: the account's consecutive-failure count starts over."""
+    lockout.reset(lockout.two_factor_key(user))
+    audit.record(events.TWO_FACTOR_SUCCESS, actor=user, target=user, details={"method": method, "purpose": purpose})
+
+
+def finish_login(user, client, method):
+    """A login's second factor is proven: open the session."""
+    succeeded(user, method, LOGIN)
+    user.reload()
+    session = open_session(user, client)
+    audit.record(events.LOGIN_SUCCESS, actor=user, target=user, details={"twoFactor": True, "method": method})
+    return {"requiresTwoFactor": False, **session}
