@@ -1,5 +1,5 @@
 """/api/invites: create, details, accept, list, revoke, resend."""
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from flask_jwt_extended import current_user
 
 from ..controllers import invite_controller
@@ -19,14 +19,14 @@ def create():
     """Invite someone to a role the caller may invite."""
     data = json_body(InviteCreateSchema())
     invite = invite_controller.create_invite(current_user, data["email"], data["role"], data.get("organization_name"))
-    return jsonify(success=True, message="Invite sent", invite=invite.to_dict()), 201
+    return out.InviteResponseSchema().dump({"message": "Invite sent", "invite": invite}), 201
 
 
 @bp.get("/details/<token>")
 @api_doc(response=out.InviteDetailsResponseSchema, errors=(410,))
 def details(token):
     """What an invite link is for, before accepting it."""
-    return jsonify(success=True, invite=invite_controller.invite_details(token))
+    return out.InviteDetailsResponseSchema().dump({"invite": invite_controller.invite_details(token)})
 
 
 @bp.post("/accept")
@@ -35,7 +35,7 @@ def accept():
     """Create the account an invite is for."""
     data = json_body(InviteAcceptSchema())
     user = invite_controller.accept_invite(data["token"], data["first_name"], data["last_name"], data["password"])
-    return jsonify(success=True, message="Account created; you can now log in", user=user.to_dict()), 201
+    return out.UserResponseSchema().dump({"message": "Account created; you can now log in", "user": user}), 201
 
 
 @bp.get("/list")
@@ -44,8 +44,8 @@ def accept():
 def list_sent():
     """Invites the caller sent, with their status."""
     args = query_args(InviteListSchema())
-    invites, pagination = invite_controller.list_invites(current_user, args["page"], args["limit"], args.get("status"))
-    return jsonify(success=True, invites=[invite.to_dict() for invite in invites], pagination=pagination)
+    page = invite_controller.list_invites(current_user, args["page"], args["limit"], args.get("status"))
+    return out.InviteListResponseSchema().dump({"invites": page.items, "pagination": page})
 
 
 @bp.delete("/<invite_id>/revoke")
@@ -54,7 +54,7 @@ def list_sent():
 def revoke(invite_id):
     """Revoke a pending invite."""
     invite = invite_controller.revoke_invite(current_user, invite_id)
-    return jsonify(success=True, message="Invite revoked", invite=invite.to_dict())
+    return out.InviteResponseSchema().dump({"message": "Invite revoked", "invite": invite})
 
 
 @bp.post("/<invite_id>/resend")
@@ -63,4 +63,4 @@ def revoke(invite_id):
 def resend(invite_id):
     """Send a pending or expired invite again with a new link."""
     invite = invite_controller.resend_invite(current_user, invite_id)
-    return jsonify(success=True, message="Invite resent", invite=invite.to_dict())
+    return out.InviteResponseSchema().dump({"message": "Invite resent", "invite": invite})

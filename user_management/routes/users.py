@@ -1,5 +1,5 @@
 """/api/users: account status, second-factor resets and unlocks, managed by a higher role."""
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from flask_jwt_extended import current_user
 
 from ..controllers import two_factor_controller, user_controller
@@ -20,7 +20,7 @@ def set_status(user_id):
     data = json_body(UserStatusSchema())
     user = user_controller.set_user_status(current_user, user_id, data["is_active"])
     state = "reactivated" if user.is_active else "deactivated"
-    return jsonify(success=True, message=f"User {state}", user=user.to_dict())
+    return out.UserResponseSchema().dump({"message": f"User {state}", "user": user})
 
 
 @bp.post("/<user_id>/reset-two-factor")
@@ -29,8 +29,8 @@ def set_status(user_id):
 def reset_two_factor(user_id):
     """Clear the authenticator and recovery codes of a user below the caller."""
     user = two_factor_controller.reset_two_factor(current_user, user_id)
-    return jsonify(success=True, message="Two-factor authentication reset; the user enrolls again at next login",
-                   user=user.to_dict())
+    message = "Two-factor authentication reset; the user enrolls again at next login"
+    return out.UserResponseSchema().dump({"message": message, "user": user})
 
 
 @bp.post("/<user_id>/unlock")
@@ -39,4 +39,4 @@ def reset_two_factor(user_id):
 def unlock(user_id):
     """Lift the login and second-factor lockouts of a user below the caller."""
     user = user_controller.unlock_user(current_user, user_id)
-    return jsonify(success=True, message="User unlocked", user=user.to_dict())
+    return out.UserResponseSchema().dump({"message": "User unlocked", "user": user})

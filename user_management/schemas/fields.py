@@ -1,9 +1,10 @@
-"""Field types shared by the request schemas."""
+"""Field types shared by the schemas."""
 from flask import current_app, has_app_context
 from marshmallow import ValidationError, fields, validate
 
 from ..utils.password_strength import DEFAULT_MIN_SCORE, strength_problems
 from ..utils.passwords import MAX_LENGTH, policy_problems
+from ..utils.timeutil import isoformat
 
 
 class NormalizedEmail(fields.Email):
@@ -57,3 +58,10 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise ValidationError("Must be true or false.")
         return value
+
+
+class Timestamp(fields.DateTime):
+    """A stored naive-UTC time, answered as `utils.timeutil.isoformat` writes it (`…T12:00:00.000Z`)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return isoformat(value)
