@@ -11,6 +11,7 @@ from ..models.invite import ACCEPTED, EXPIRED, PENDING, REVOKED
 from ..utils import audit
 from ..utils.notification_client import queue_email
 from ..utils.pagination import paginate
+from ..utils.password_strength import check_new_password
 from ..utils.passwords import hash_password
 from ..utils.roles import CLIENT_ADMIN, CLIENT_USER, can_invite, is_staff, outranks
 from ..utils.socket_client import broadcast_invite_status, notify_user
@@ -136,6 +137,7 @@ def invite_details(token):
 def accept_invite(token, first_name, last_name, password):
     """Create the invited account; of two simultaneous accepts exactly one succeeds."""
     found = _usable_invite(token)
+    check_new_password(password, found.email, first_name, last_name)
     password_hash = hash_password(password, current_app.config["BCRYPT_ROUNDS"])
     now = utcnow()
     invite = Invite.objects(token_hash=token_digest(token), **Invite.usable_filter(now)).modify(

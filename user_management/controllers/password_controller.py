@@ -8,7 +8,7 @@ from ..models import PasswordResetToken, Throttle, TwoFactorChallenge, User
 from ..models import audit_event as events
 from ..utils import audit
 from ..utils.notification_client import queue_email
-from ..utils.password_strength import user_inputs_for
+from ..utils.password_strength import check_new_password
 from ..utils.passwords import hash_password, verify_password
 from ..utils.timeutil import utcnow
 from ..utils.tokens import new_token, token_digest
@@ -22,15 +22,6 @@ def check_current_password(user, password, field="currentPassword"):
     """Raise InvalidInput unless `password` is the user's current password."""
     if not password or not verify_password(password, user.password_hash):
         raise InvalidInput(WRONG_CURRENT_PASSWORD, {field: [WRONG_CURRENT_PASSWORD]})
-
-
-def check_new_password(user, password, field="password"):
-    """Raise InvalidInput when `password` breaks the policy or is guessable from the user's name or email."""
-    from ..schemas.fields import new_password_problems
-
-    problems = new_password_problems(password, user_inputs_for(user.email, user.first_name, user.last_name))
-    if problems:
-        raise InvalidInput("Validation failed", {field: problems})
 
 
 def _set_password(user, password):
@@ -94,7 +85,7 @@ def reset_password(token, password):
     user = record.user if record is not None else None
     if user is None or not user.is_active:
         raise Gone(INVALID_RESET)
-    check_new_password(user, password)
+    check_new_password(password, user.email, user.first_name, user.last_name)
     if PasswordResetToken.objects(id=record.id, used_at=None).modify(new=True, set__used_at=now) is None:
         raise Gone(INVALID_RESET)
     _set_password(user, password)
@@ -109,7 +100,7 @@ def change_password(user, current_password, new_password, client=None):
     check_current_password(user, current_password)
     if verify_password(new_password, user.password_hash):
         raise InvalidInput("Validation failed", {"newPassword": ["The new password must differ from the current one"]})
-    check_new_password(user, new_password, field="newPassword")
+    check_new_password(new_password, user.email, user.first_name, user.last_name, field="newPassword")
     _set_password(user, new_password)
     audit.record(events.PASSWORD_CHANGED, actor=user, target=user)
     return open_session(user, client)

@@ -4,22 +4,18 @@ from bson.errors import InvalidId
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
-from ..exceptions import Conflict, Forbidden, InvalidInput, NotFound
+from ..exceptions import Conflict, Forbidden, NotFound
 from ..models import RefreshToken, User
 from ..models import audit_event as events
 from ..utils import audit
-from ..utils.password_strength import user_inputs_for
+from ..utils.password_strength import check_new_password
 from ..utils.passwords import hash_password
 from ..utils.roles import SUPER_ADMIN, is_staff, outranks
 
 
 def create_super_admin(email, password, first_name="Super", last_name="Admin"):
     """Create a super_admin after checking the password policy; Conflict on a taken email."""
-    from ..schemas.fields import new_password_problems
-
-    problems = new_password_problems(password, user_inputs_for(email, first_name, last_name))
-    if problems:
-        raise InvalidInput("Password does not meet the policy", {"password": problems})
+    check_new_password(password, email, first_name, last_name, message="Password does not meet the policy")
     user = User(
         email=email.strip().lower(),
         password_hash=hash_password(password, current_app.config["BCRYPT_ROUNDS"]),

@@ -1,8 +1,6 @@
 """Field types shared by the schemas."""
-from flask import current_app, has_app_context
 from marshmallow import ValidationError, fields, validate
 
-from ..utils.password_strength import DEFAULT_MIN_SCORE, strength_problems
 from ..utils.passwords import MAX_LENGTH, policy_problems
 from ..utils.timeutil import isoformat
 
@@ -16,26 +14,12 @@ class NormalizedEmail(fields.Email):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-def minimum_password_score():
-    """The zxcvbn score a new password must reach (PASSWORD_MIN_SCORE)."""
-    return current_app.config.get("PASSWORD_MIN_SCORE", DEFAULT_MIN_SCORE) if has_app_context() else DEFAULT_MIN_SCORE
-
-
-def new_password_problems(password, user_inputs=()):
-    """Everything wrong with a new password: the basic policy first, then guessability."""
-    return policy_problems(password) or strength_problems(password, user_inputs, minimum_password_score())
-
-
 class Password(fields.String):
-    """A new password: must meet the policy and not be easy to guess.
-
-    Schemas that know whose password it is check it again with the person's
-    names and email as zxcvbn user inputs.
-    """
+    """A new password's length and character classes (the controller, knowing whose it is, checks guessability)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         password = super()._deserialize(value, attr, data, **kwargs)
-        problems = new_password_problems(password)
+        problems = policy_problems(password)
         if problems:
             raise ValidationError(problems)
         return password
