@@ -68,15 +68,18 @@ def _signed_in_user(two_factor_token):
     return current_user._get_current_object()
 
 
+def finish_login(verify, schema, code_field):
+    """Read the pending login and its code with `schema`, and finish the login with `verify`: the session."""
+    data = json_body(schema())
+    return verify(data.get("two_factor_token"), data.get("user_id"), data[code_field], client_info())
+
+
 @bp.post("/verify-otp")
 @api_doc(body=VerifyOtpSchema, response=out.SessionSchema, errors=(401,))
 @two_factor_limit
 def verify_otp():
     """Finish a login with the emailed code."""
-    data = json_body(VerifyOtpSchema())
-    session = two_factor_controller.verify_otp(data.get("two_factor_token"), data.get("user_id"), data["otp"],
-                                               client_info())
-    return out.SessionSchema().dump(session)
+    return out.SessionSchema().dump(finish_login(two_factor_controller.verify_otp, VerifyOtpSchema, "otp"))
 
 
 @bp.post("/verify-totp")
@@ -84,10 +87,7 @@ def verify_otp():
 @two_factor_limit
 def verify_totp():
     """Finish a login with an authenticator app code."""
-    data = json_body(VerifyTotpSchema())
-    session = two_factor_controller.verify_totp(data.get("two_factor_token"), data.get("user_id"), data["token"],
-                                                client_info())
-    return out.SessionSchema().dump(session)
+    return out.SessionSchema().dump(finish_login(two_factor_controller.verify_totp, VerifyTotpSchema, "token"))
 
 
 @bp.post("/verify-recovery-code")

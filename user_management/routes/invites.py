@@ -12,6 +12,11 @@ from ..schemas.invite import InviteAcceptSchema, InviteCreateSchema, InviteListS
 bp = Blueprint("invites", __name__, url_prefix="/api/invites")
 
 
+def _answer(message, invite):
+    """`{success, message, invite}`."""
+    return out.InviteResponseSchema().dump({"message": message, "invite": invite})
+
+
 @bp.post("/create")
 @api_doc(body=InviteCreateSchema, response=out.InviteResponseSchema, status=201, auth=True, errors=(403, 409))
 @auth_required()
@@ -19,7 +24,7 @@ def create():
     """Invite someone to a role the caller may invite."""
     data = json_body(InviteCreateSchema())
     invite = invite_controller.create_invite(current_user, data["email"], data["role"], data.get("organization_name"))
-    return out.InviteResponseSchema().dump({"message": "Invite sent", "invite": invite}), 201
+    return _answer("Invite sent", invite), 201
 
 
 @bp.get("/details/<token>")
@@ -53,8 +58,7 @@ def list_sent():
 @auth_required()
 def revoke(invite_id):
     """Revoke a pending invite."""
-    invite = invite_controller.revoke_invite(current_user, invite_id)
-    return out.InviteResponseSchema().dump({"message": "Invite revoked", "invite": invite})
+    return _answer("Invite revoked", invite_controller.revoke_invite(current_user, invite_id))
 
 
 @bp.post("/<invite_id>/resend")
@@ -62,5 +66,4 @@ def revoke(invite_id):
 @auth_required()
 def resend(invite_id):
     """Send a pending or expired invite again with a new link."""
-    invite = invite_controller.resend_invite(current_user, invite_id)
-    return out.InviteResponseSchema().dump({"message": "Invite resent", "invite": invite})
+    return _answer("Invite resent", invite_controller.resend_invite(current_user, invite_id))

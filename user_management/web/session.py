@@ -16,7 +16,7 @@ from ..exceptions import InvalidInput, Unauthorized
 from ..extensions import limiter
 from ..middleware.error_handlers import error_response
 from ..middleware.request_parsing import json_body
-from ..routes.auth import client_info, login_failure_limit, two_factor_limit
+from ..routes.auth import client_info, finish_login, login_failure_limit, two_factor_limit
 from ..schemas import responses as out
 from ..schemas.auth import LoginSchema, RecoveryCodeLoginSchema, TotpConfirmSchema, VerifyOtpSchema, VerifyTotpSchema
 from . import bp
@@ -71,18 +71,15 @@ def create_session():
 @two_factor_limit
 def verify_otp():
     """Finish a login with the emailed code."""
-    data = json_body(VerifyOtpSchema())
-    return session_response(out.SessionSchema, two_factor_controller.verify_otp(
-        data.get("two_factor_token"), data.get("user_id"), data["otp"], client_info()))
+    return session_response(out.SessionSchema, finish_login(two_factor_controller.verify_otp, VerifyOtpSchema, "otp"))
 
 
 @bp.post("/web/session/verify-totp")
 @two_factor_limit
 def verify_totp():
     """Finish a login with an authenticator app code."""
-    data = json_body(VerifyTotpSchema())
-    return session_response(out.SessionSchema, two_factor_controller.verify_totp(
-        data.get("two_factor_token"), data.get("user_id"), data["token"], client_info()))
+    verify = two_factor_controller.verify_totp
+    return session_response(out.SessionSchema, finish_login(verify, VerifyTotpSchema, "token"))
 
 
 @bp.post("/web/session/verify-recovery-code")
