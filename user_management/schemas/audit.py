@@ -1,4 +1,4 @@
-"""Request schemas of the audit endpoint."""
+"""Request and response schemas of the audit endpoint."""
 from datetime import timezone
 
 from marshmallow import Schema, ValidationError, fields, missing, post_load, validate, validates_schema
