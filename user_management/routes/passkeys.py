@@ -1,0 +1,4 @@
+"""/api/auth/passkeys."""
+from flask import Blueprint
+
+bp = Blueprint("passkeys", __name__)
