@@ -88,13 +88,13 @@ def register_extensions(app):
 
 def register_database(app):
     """Connect mongoengine and make sure the declared indexes exist."""
-    from .models import (AuditEvent, EmailOutbox, Invite, Lockout, Organization, PasswordResetToken, RefreshToken,
-                         Throttle, TwoFactorChallenge, User)
+    from .models import (AuditEvent, EmailOutbox, Invite, Lockout, Organization, PasskeyChallenge, PasswordResetToken,
+                         RefreshToken, Throttle, TwoFactorChallenge, User, WebAuthnCredential)
     from .utils.database import connect_database, ensure_indexes
 
     connect_database(app.config["MONGODB_URI"])
     ensure_indexes(User, Organization, Invite, RefreshToken, EmailOutbox, TwoFactorChallenge, PasswordResetToken,
-                   Throttle, Lockout, AuditEvent)
+                   Throttle, Lockout, AuditEvent, WebAuthnCredential, PasskeyChallenge)
 
 
 def register_blueprints(app):

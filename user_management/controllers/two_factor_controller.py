@@ -14,7 +14,7 @@ from flask import current_app
 from mongoengine.queryset.visitor import Q
 
 from ..exceptions import Conflict, Forbidden, InvalidInput, TooManyRequests, Unauthorized
-from ..models import Throttle, TwoFactorChallenge, User
+from ..models import Throttle, TwoFactorChallenge, User, WebAuthnCredential
 from ..models import audit_event as events
 from ..models.two_factor import LOGIN, OTP_ENROLL, PENDING, TOTP_ENROLL, USED, VOID
 from ..utils import audit
@@ -106,7 +106,18 @@ def start_login(user):
         challenge = _new_otp_challenge(user, LOGIN)
         body["message"] = "OTP sent to your email"
     body["twoFactorToken"] = _challenge_token(challenge)
+    body["twoFactorMethods"] = offered_methods(user, method)
     return body
+
+
+def offered_methods(user, method):
+    """What can finish this login: the required method, a passkey (any policy), a recovery code."""
+    offered = [method]
+    if WebAuthnCredential.objects(user=user).count():
+        offered.append("passkey")
+    if user.recovery_codes:
+        offered.append("recovery_code")
+    return offered
 
 
 def _object_id(value):

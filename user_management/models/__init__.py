@@ -8,6 +8,7 @@ from .refresh_token import RefreshToken
 from .throttle import Throttle
 from .two_factor import PasswordResetToken, TwoFactorChallenge
 from .user import User
+from .webauthn_credential import PasskeyChallenge, WebAuthnCredential
 
 __all__ = [
     "AuditEvent",
@@ -15,9 +16,11 @@ __all__ = [
     "Invite",
     "Lockout",
     "Organization",
+    "PasskeyChallenge",
     "PasswordResetToken",
     "RefreshToken",
     "Throttle",
     "TwoFactorChallenge",
     "User",
+    "WebAuthnCredential",
 ]
