@@ -29,7 +29,7 @@ def register(client, headers, authenticator, name="Laptop", **bend):
     """Register a passkey of `authenticator` for the caller; returns the response."""
     options = registration_options(client, headers).json["options"]
     credential = authenticator.create(options, **bend)
-    return client.post("/api/auth/passkeys/register", json={"credential": credential, "name": name}, headers=headers)
+    return client.post("/api/auth/passkeys", json={"credential": credential, "name": name}, headers=headers)
 
 
 def second_factor(client, two_factor_token, authenticator, **bend):
@@ -67,7 +67,7 @@ def test_register_list_rename(client, factory, authenticator):
     assert options["authenticatorSelection"]["residentKey"] == "required"
     assert options["attestation"] == "none"
     credential = authenticator.create(options)
-    response = client.post("/api/auth/passkeys/register", json={"credential": credential, "name": "Work laptop"},
+    response = client.post("/api/auth/passkeys", json={"credential": credential, "name": "Work laptop"},
                            headers=headers)
     assert response.status_code == 201, response.json
     passkey = response.json["passkey"]
@@ -117,19 +117,19 @@ def test_registration_challenge_is_single_use_short_lived_and_bound_to_the_user(
     alice, bob = factory.user(CLIENT_USER), factory.user(CLIENT_USER)
     options = registration_options(client, factory.headers(alice)).json["options"]
     credential = authenticator.create(options)
-    stolen = client.post("/api/auth/passkeys/register", json={"credential": credential, "name": "x"},
+    stolen = client.post("/api/auth/passkeys", json={"credential": credential, "name": "x"},
                          headers=factory.headers(bob))
     assert stolen.status_code == 422
-    mine = client.post("/api/auth/passkeys/register", json={"credential": credential, "name": "x"},
+    mine = client.post("/api/auth/passkeys", json={"credential": credential, "name": "x"},
                        headers=factory.headers(alice))
     assert mine.status_code == 201
     WebAuthnCredential.objects.delete()
-    replay = client.post("/api/auth/passkeys/register", json={"credential": credential, "name": "x"},
+    replay = client.post("/api/auth/passkeys", json={"credential": credential, "name": "x"},
                          headers=factory.headers(alice))
     assert replay.status_code == 422
     options = registration_options(client, factory.headers(alice)).json["options"]
     with time_machine.travel(timedelta(minutes=6)):
-        late = client.post("/api/auth/passkeys/register", json={"credential": authenticator.create(options),
+        late = client.post("/api/auth/passkeys", json={"credential": authenticator.create(options),
                                                                 "name": "x"}, headers=factory.headers(alice))
     assert late.status_code == 422 and WebAuthnCredential.objects.count() == 0
 
@@ -146,7 +146,7 @@ def test_malformed_credentials_get_a_clear_4xx(client, factory, credential):
     user = factory.user(CLIENT_USER)
     headers = factory.headers(user)
     registration_options(client, headers)
-    response = client.post("/api/auth/passkeys/register", json={"credential": credential, "name": "x"},
+    response = client.post("/api/auth/passkeys", json={"credential": credential, "name": "x"},
                            headers=headers)
     assert response.status_code == 422 and response.json["success"] is False
     login_response = login(client, user.email)

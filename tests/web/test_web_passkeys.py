@@ -11,7 +11,7 @@ def _register(client, factory, user):
     headers = factory.headers(user)
     options = client.post("/api/auth/passkeys/register/options", json={"currentPassword": PASSWORD},
                           headers=headers).json["options"]
-    response = client.post("/api/auth/passkeys/register", json={"credential": authenticator.create(options),
+    response = client.post("/api/auth/passkeys", json={"credential": authenticator.create(options),
                                                                 "name": "Phone"}, headers=headers)
     assert response.status_code == 201
     return authenticator

@@ -36,7 +36,7 @@ def registration_options():
     return jsonify(success=True, options=options)
 
 
-@bp.post("/passkeys/register")
+@bp.post("/passkeys")
 @api_doc(body=schemas.PasskeyRegistrationSchema, response=schemas.PasskeyResponseSchema, status=201, auth=True,
          errors=(409,))
 @auth_required()

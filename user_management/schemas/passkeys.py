@@ -28,7 +28,7 @@ class PasskeyRegistrationOptionsSchema(Schema):
 
 
 class PasskeyRegistrationSchema(Schema):
-    """POST /api/auth/passkeys/register."""
+    """POST /api/auth/passkeys: finish registering a passkey."""
 
     credential = _credential()
     name = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX_LENGTH))

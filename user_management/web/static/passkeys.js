@@ -243,7 +243,7 @@
         status("Follow your browser's prompt to create the passkey…");
         return ask("create", result.body.options).then(function (answer) {
           if (answer.error) return failed(answer.error);
-          return api("POST", "/api/auth/passkeys/register", { credential: answer.credential, name: data.name.trim() });
+          return api("POST", "/api/auth/passkeys", { credential: answer.credential, name: data.name.trim() });
         });
       })
       .then(function (result) {
