@@ -11,6 +11,7 @@ from .config import config_for
 from .controllers.sender import Sender
 from .extensions import mail, socketio
 from .routes import BLUEPRINTS
+from .utils import jwks
 from .utils import redis as redis_util
 
 SENDER_KEY = "notifications_sender"
@@ -48,8 +49,9 @@ def configure(app, config):
 
 
 def register_extensions(app):
-    """Bind Redis, Flask-Mail and Socket.IO to the app."""
+    """Bind Redis, Flask-Mail, the token keys and Socket.IO to the app."""
     redis_util.init_app(app)
+    jwks.init_app(app)
     mail.init_app(app)
     register_socketio(app)
 
