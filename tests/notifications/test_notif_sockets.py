@@ -35,7 +35,13 @@ def test_refused_without_valid_token(app, auth):
     lambda token: jwt.encode({"sub": "u", "role": "operator", "type": "access"}, DEV_ACCESS_SECRET, "HS256"),
     lambda token: jwt.encode({"sub": "u", "role": "operator", "type": "access", "exp": 9999999999}, None,
                              algorithm="none"),
-], ids=["expired", "refresh", "bad-signature", "bad-role", "no-sub", "hs512", "no-exp", "alg-none"])
+    # A colon would let an id name another room: org "o1:client_admin" is the room of o1's admins.
+    lambda token: token(role="client_user", org="o1:client_admin"),
+    lambda token: token(sub="u1:x"),
+    lambda token: token(sub="u 1"),
+    lambda token: token(org=""),
+], ids=["expired", "refresh", "bad-signature", "bad-role", "no-sub", "hs512", "no-exp", "alg-none",
+        "org-with-colon", "sub-with-colon", "sub-with-space", "empty-org"])
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 def test_refused_with_bad_token(app, token, make):
     """Expired, wrong type, wrong key, wrong algorithm, missing claims: refused."""

@@ -2,6 +2,8 @@
 from flask import current_app, has_app_context
 from marshmallow import ValidationError, fields, validate
 
+from servicekit.contract import NAME_MAX_LENGTH, name_validators
+
 from ..utils.password_strength import DEFAULT_MIN_SCORE, strength_problems
 from ..utils.passwords import MAX_LENGTH, policy_problems
 
@@ -42,7 +44,7 @@ class Password(fields.String):
 
 def name_field(data_key, required=True):
     """A person's first or last name."""
-    return fields.String(required=required, data_key=data_key, validate=validate.Length(min=1, max=100))
+    return fields.String(required=required, data_key=data_key, validate=name_validators(NAME_MAX_LENGTH))
 
 
 def given_password(data_key="password"):
