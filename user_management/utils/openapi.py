@@ -1,31 +1,25 @@
-"""The OpenAPI document of user_management (`GET /api/openapi.json`) and, outside production, `/api/docs`.
+"""user_management's OpenAPI document as a whole; `servicekit.openapi` builds and serves it.
 
-Routes declare their contract with `@api_doc(...)` right under their `@bp.<method>(...)` line;
-see `servicekit.openapi` for what is generated from it.
+The routes import `api_doc` from here and declare their own contract with it.
 """
-from servicekit.openapi import DOCS_CSP, ApiDocConfig, api_doc, init_api_docs, undocumented_routes
+from servicekit.openapi import DOCS_CSP, ApiDocConfig, api_doc, init_api_docs  # noqa: F401 (api_doc)
 
-__all__ = ["api_doc", "init_app", "undocumented_routes"]
+from ..extensions import talisman
 
-BEARER_SCHEME = ("bearerAuth", {
-    "type": "http",
-    "scheme": "bearer",
-    "bearerFormat": "JWT",
-    "description": "`Authorization: Bearer <accessToken>` from login, refresh or a finished second factor",
-})
-DESCRIPTION = (
-    "Invite-only user management: users, roles, organizations, invites, login with JWT access tokens and "
-    "rotating refresh tokens, two-factor authentication. Every error answers "
-    "`{success: false, message, errors?}`; every request is rate limited per IP (429 with `Retry-After`)."
+DOCUMENT = ApiDocConfig(
+    title="user_management API",
+    description=(
+        "Invite-only user management: users, roles, organizations, invites, login with JWT access tokens and "
+        "rotating refresh tokens, two-factor authentication. Every error answers "
+        "`{success: false, message, errors?}`; every request is rate limited per IP (429 with `Retry-After`)."
+    ),
+    security_scheme=("bearerAuth", {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "description": "`Authorization: Bearer <accessToken>` from login, refresh or a finished second factor",
+    }),
 )
 
 
 def init_app(app):
-    """Serve the document; the interactive page only when not in production."""
-    from ..extensions import talisman
-
-    config = ApiDocConfig(title="user_management API", version="1.0.0", description=DESCRIPTION,
-                          security_scheme=BEARER_SCHEME, rate_limited=True)
-    interactive = app.config["ENV_NAME"] != "production"
-    init_api_docs(app, config, interactive=interactive,
-                  csp_decorator=talisman(content_security_policy=DOCS_CSP))
+    """Serve the document, and the Swagger UI page outside production under its own CSP (through Talisman)."""
+    init_api_docs(app, DOCUMENT, csp_decorator=talisman(content_security_policy=DOCS_CSP))
