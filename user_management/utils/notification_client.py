@@ -13,6 +13,8 @@ from datetime import timedelta
 import requests
 from flask import current_app, g, has_request_context
 
+from servicekit.contract import IDEMPOTENCY_KEY_HEADER, SERVICE_TOKEN_HEADER
+
 from ..models.email_outbox import DEAD, PENDING, SENDING, SENT, EmailOutbox
 from .timeutil import utcnow
 
@@ -65,7 +67,8 @@ def _claim(job_id=None):
 def _deliver(job):
     """POST one leased job to notifications and record the outcome; True when accepted."""
     config = current_app.config
-    headers = {"X-Service-Token": config["NOTIFICATIONS_SERVICE_TOKEN"] or "", "Idempotency-Key": str(job.id)}
+    headers = {SERVICE_TOKEN_HEADER: config["NOTIFICATIONS_SERVICE_TOKEN"] or "",
+               IDEMPOTENCY_KEY_HEADER: str(job.id)}
     if job.request_id:
         headers["X-Request-ID"] = job.request_id
     try:
