@@ -3,7 +3,8 @@
 Each route declares its own contract with `api_doc` (imported from here); `servicekit.openapi`
 builds the document from those declarations and serves it.
 """
-from servicekit.openapi import DOCS_CSP, ApiDocConfig, api_doc, init_api_docs  # noqa: F401 (api_doc)
+from servicekit.openapi import ApiDocConfig, api_doc, init_api_docs  # noqa: F401 (api_doc)
+from servicekit.swagger_ui import DOCS_CSP
 
 from ..extensions import talisman
 
