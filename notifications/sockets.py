@@ -1,13 +1,13 @@
 """Socket.IO handlers: authenticate on connect and join the user's rooms.
 
-Events other services emit (through the Redis message queue, to these rooms):
-`notification` {type, message, timestamp, data} and
-`inviteStatusUpdate` {inviteId, email, role, status, organization, timestamp}.
+Rooms, and the events other services emit to them through the Redis message queue, are
+defined in `servicekit.contract`.
 """
 from flask import current_app, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
-from .controllers.notify import org_room, role_room, user_room
+from servicekit.contract import org_room, role_room, user_room
+
 from .exceptions import InvalidToken
 from .extensions import socketio
 from .utils import jwks

@@ -40,7 +40,7 @@ def create_app(config=None, **overrides):
 
 def register_observability(app):
     """JSON logs, request ids and /metrics; first, so every other hook sees the request id."""
-    from servicekit import init_observability
+    from servicekit.observability import init_observability
 
     init_observability(app, "user_management")
 

@@ -5,35 +5,23 @@ testing carry safe, obviously fake secrets so `make dev` and `make test` work on
 fresh machine; production has no defaults for secrets and refuses to start when a
 secret is missing, is one of the dev defaults, or is shorter than 32 bytes.
 """
-from datetime import timedelta
-
-from servicekit.config import (  # noqa: F401  (ConfigurationError is part of this module's interface)
-    ConfigurationError,
-    env_bool,
-    env_float,
-    env_int,
-    env_list,
-    env_str,
-    pick_config,
-    refuse_wildcard_origin,
-    require_production_secrets,
-)
-
 import ipaddress
-from pathlib import Path
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from .utils.relying_party import relying_party
-from .utils.totp import cipher_from_keys
+# ConfigurationError and the DEV_ secrets are part of this module's interface too.
+from servicekit.config import (  # noqa: F401
+    DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN, ConfigurationError, SharedConfig, config_picker, env_bool, env_int, env_list,
+    env_str, refuse_wildcard_origin, require_production_secrets, require_settings,
+)
 
+from .utils.relying_party import relying_party
 from .utils.signing_keys import ALGORITHMS as SIGNING_ALGORITHMS
 from .utils.signing_keys import KeySetError, read_keyset
-
+from .utils.totp import cipher_from_keys
 
 # B105: dev/test default; production refuses it (config.validate)
-DEV_ACCESS_SECRET = "dev-access-secret-not-for-production-0000"  # nosec B105
 DEV_REFRESH_SECRET = "dev-refresh-secret-not-for-production-000"  # nosec B105
-DEV_SERVICE_TOKEN = "dev-service-token-not-for-production-0000"  # nosec B105
 # A Fernet key (urlsafe base64 of 32 bytes) used only by dev and test configs.
 DEV_TOTP_ENCRYPTION_KEY = "ZGV2LXRvdHAta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
 DEV_DEFAULT_SECRETS = {DEV_ACCESS_SECRET, DEV_REFRESH_SECRET, DEV_SERVICE_TOKEN, DEV_TOTP_ENCRYPTION_KEY}
@@ -41,45 +29,39 @@ DEV_DEFAULT_SECRETS = {DEV_ACCESS_SECRET, DEV_REFRESH_SECRET, DEV_SERVICE_TOKEN,
 DEV_SIGNING_KEYS = "instance/jwt-signing-keys.json"  # relative to the working directory (the repository for make dev)
 
 
-class Config:
-    """Settings shared by every environment."""
+class Config(SharedConfig):
+    """Settings shared by every environment (with those of `SharedConfig`)."""
 
-    ENV_NAME = "base"
-    TESTING = False
     PORT = env_int("PORT", 3000)
 
     MONGODB_URI = env_str("MONGODB_URI", "mongomock://localhost/user_management")
-    REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
     # Every Redis key and channel this service uses starts with this prefix, so
     # several deployments (or test runs) can share one Redis.
     REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "um")
-    SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL", "flask-socketio")
 
-    JWT_ACCESS_SECRET = env_str("JWT_ACCESS_SECRET")
-    JWT_REFRESH_SECRET = env_str("JWT_REFRESH_SECRET")
-    JWT_ACCESS_EXPIRES = timedelta(seconds=env_int("JWT_ACCESS_EXPIRES", 15 * 60))
-    JWT_REFRESH_EXPIRES = timedelta(seconds=env_int("JWT_REFRESH_EXPIRES", 7 * 24 * 3600))
-    # Absolute lifetime of a login's refresh-token family, however often it rotates.
-    REFRESH_FAMILY_MAX_AGE = timedelta(seconds=env_int("REFRESH_FAMILY_MAX_AGE", 30 * 24 * 3600))
     # Access tokens are signed with a private key of the keyset file JWT_SIGNING_KEYS (EdDSA or RS256) and
     # verified by anyone with the public keys at /.well-known/jwks.json. JWT_ACCESS_SECRET only keys
     # user_management's own HMACs (twoFactorTokens, code digests) and never leaves this service.
+    JWT_ACCESS_SECRET = env_str("JWT_ACCESS_SECRET")
     JWT_ALGORITHM = env_str("JWT_ALGORITHM", "EdDSA")
     JWT_SIGNING_KEYS = env_str("JWT_SIGNING_KEYS")
     # `iss` and `aud` of access tokens; both default to FRONTEND_URL (the public URL).
     JWT_ISSUER = env_str("JWT_ISSUER")
     JWT_AUDIENCE = env_str("JWT_AUDIENCE")
+    JWT_REFRESH_SECRET = env_str("JWT_REFRESH_SECRET")
+    JWT_ACCESS_EXPIRES = timedelta(seconds=env_int("JWT_ACCESS_EXPIRES", 15 * 60))
+    JWT_REFRESH_EXPIRES = timedelta(seconds=env_int("JWT_REFRESH_EXPIRES", 7 * 24 * 3600))
+    # Absolute lifetime of a login's refresh-token family, however often it rotates.
+    REFRESH_FAMILY_MAX_AGE = timedelta(seconds=env_int("REFRESH_FAMILY_MAX_AGE", 30 * 24 * 3600))
     JWT_TOKEN_LOCATION = ["headers"]
 
     INVITE_EXPIRES = timedelta(days=7)
     BCRYPT_ROUNDS = 12
 
-    CORS_ORIGIN = env_list("CORS_ORIGIN", "http://localhost:5173")
     FRONTEND_URL = env_str("FRONTEND_URL", "http://localhost:3000").rstrip("/")
     NOTIFICATIONS_URL = env_str("NOTIFICATIONS_URL", "http://127.0.0.1:4000").rstrip("/")
     # Where browsers reach notifications' Socket.IO (the web console; its CSP connect-src allows it).
     NOTIFICATIONS_PUBLIC_URL = env_str("NOTIFICATIONS_PUBLIC_URL", "http://127.0.0.1:4000").rstrip("/")
-    NOTIFICATIONS_SERVICE_TOKEN = env_str("NOTIFICATIONS_SERVICE_TOKEN")
     NOTIFICATIONS_TIMEOUT = float(env_str("NOTIFICATIONS_TIMEOUT", "3"))
     # Seconds between outbox sweeps by the in-process deliverer; 0 turns it off.
     OUTBOX_POLL_INTERVAL = float(env_str("OUTBOX_POLL_INTERVAL", "10"))
@@ -155,9 +137,7 @@ class Config:
     @classmethod
     def validate(cls, settings):
         """Raise ConfigurationError when `settings` cannot run; called by the factory."""
-        for name in ("JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET"):
-            if not settings.get(name):
-                raise ConfigurationError(f"{name} must be set")
+        require_settings(settings, ("JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET"))
         cipher_from_keys(settings.get("TOTP_ENCRYPTION_KEY"))
         refuse_wildcard_origin(settings)
 
@@ -250,13 +230,4 @@ def require_matching_relying_party(settings):
             raise ConfigurationError(f"WEBAUTHN_RP_ID {rp_id!r} does not match the origin {origin}")
 
 
-CONFIGS = {
-    "development": DevelopmentConfig,
-    "testing": TestingConfig,
-    "production": ProductionConfig,
-}
-
-
-def config_for(name=None):
-    """Return the config class for `name`, or for `APP_ENV` (default development)."""
-    return pick_config(CONFIGS, name)
+config_for = config_picker(DevelopmentConfig, TestingConfig, ProductionConfig)
