@@ -2,10 +2,9 @@
 import os
 
 MIN_SECRET_BYTES = 32
-# Development and testing defaults of the secrets the two services share, so that a fresh
-# checkout's services trust each other; production refuses them (require_production_secrets).
-# B105: dev/test defaults, refused in production
-DEV_ACCESS_SECRET = "dev-access-secret-not-for-production-0000"  # nosec B105
+# Development and testing default of the service token both services share, so that a fresh
+# checkout's services trust each other; production refuses it (require_production_secrets).
+# B105: a dev/test default, refused in production
 DEV_SERVICE_TOKEN = "dev-service-token-not-for-production-0000"  # nosec B105
 
 

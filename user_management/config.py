@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 # ConfigurationError and the DEV_ secrets are part of this module's interface too.
 from servicekit.config import (  # noqa: F401
-    DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN, ConfigurationError, SharedConfig, config_picker, env_bool, env_int, env_list,
+    DEV_SERVICE_TOKEN, ConfigurationError, SharedConfig, config_picker, env_bool, env_int, env_list,
     env_str, refuse_wildcard_origin, require_production_secrets, require_settings,
 )
 
@@ -21,6 +21,7 @@ from .utils.signing_keys import KeySetError, read_keyset
 from .utils.totp import cipher_from_keys
 
 # B105: dev/test default; production refuses it (config.validate)
+DEV_ACCESS_SECRET = "dev-access-secret-not-for-production-0000"  # nosec B105
 DEV_REFRESH_SECRET = "dev-refresh-secret-not-for-production-000"  # nosec B105
 # A Fernet key (urlsafe base64 of 32 bytes) used only by dev and test configs.
 DEV_TOTP_ENCRYPTION_KEY = "ZGV2LXRvdHAta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="

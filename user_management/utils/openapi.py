@@ -24,5 +24,5 @@ DESCRIPTION = (
 def init_app(app):
     """Serve the document, and outside production the Swagger UI page under its own CSP (set by Talisman)."""
     document = ApiDocConfig("user_management API", DESCRIPTION, security_scheme=("bearerAuth", BEARER_AUTH),
-                             prefixes=("/api", "/health", "/.well-known"))
+                            prefixes=("/api", "/health", "/.well-known"))
     init_api_docs(app, document, csp_decorator=talisman(content_security_policy=DOCS_CSP))
