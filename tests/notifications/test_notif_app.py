@@ -4,8 +4,8 @@ import pytest
 from notifications import create_app
 from notifications.config import DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN, ConfigurationError
 from notifications.extensions import socketio
+from support.redis_store import UNREACHABLE_REDIS_URL
 
-UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
 GOOD_SECRET = "s" * 40
 PRODUCTION = {"APP_ENV": "production", "JWT_ACCESS_SECRET": GOOD_SECRET, "NOTIFICATIONS_SERVICE_TOKEN": "t" * 40,
               "MAIL_BACKEND": "smtp", "SOCKETIO_ASYNC_MODE": "threading"}

@@ -9,7 +9,7 @@ from marshmallow import Schema
 import user_management.schemas as schema_package
 from user_management.models import Invite, User
 
-from conftest import PASSWORD
+from support.factory import PASSWORD
 
 FOREIGN = 404
 

@@ -7,8 +7,8 @@ import pytest
 from user_management.models import AuditEvent, Lockout
 from user_management.utils.timeutil import utcnow
 
-from conftest import PASSWORD
-from two_factor_helpers import frozen_clock, last_otp, verify_otp, wrong
+from support.factory import PASSWORD
+from support.two_factor import frozen_clock, last_otp, verify_otp, wrong
 
 LOCKED = {"success": False, "message": "Too many failed attempts, please try again later"}
 INVALID = {"success": False, "message": "Invalid email or password"}

@@ -10,8 +10,8 @@ from user_management.exceptions import InvalidInput
 from user_management.models import PasswordResetToken, User
 from user_management.utils.timeutil import utcnow
 
-from conftest import PASSWORD
-from two_factor_helpers import bearer, login
+from support.factory import PASSWORD
+from support.two_factor import bearer, login
 
 NEW_PASSWORD = "Velvet-Tractor-Orbit-9"
 

@@ -1,7 +1,7 @@
 """Deactivating and reactivating users."""
 import pytest
 
-from conftest import PASSWORD
+from support.factory import PASSWORD
 
 
 def set_status(client, factory, actor, target, is_active):
