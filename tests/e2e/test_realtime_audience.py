@@ -18,6 +18,25 @@ from support.sockets import events, settle, wait_for_event
 pytestmark = pytest.mark.timeout(60)
 
 
+def assert_heard_once(channel, invite, member, inviters, staff, outsiders):
+    """Once `member` accepted `invite`: one toast per inviter socket, one status update per inviter and staff
+    socket, no toast for staff, and nothing at all for outsiders."""
+    settle(channel, *inviters, *staff, *outsiders)
+    for client in inviters:
+        (toast,) = events(client, "notification")
+        assert toast["type"] == "inviteAccepted", client.received
+        assert toast["data"] == {"inviteId": invite["id"], "userId": member["id"], "email": member["email"],
+                                 "role": member["role"]}
+    for client in staff:
+        assert events(client, "notification") == [], client.received
+    for client in (*inviters, *staff):
+        (update,) = events(client, "inviteStatusUpdate")
+        assert (update["inviteId"], update["status"]) == (invite["id"], "accepted"), client.received
+        assert (update["organization"], update["role"]) == (invite["organization"]["id"], invite["role"])
+    for client in outsiders:
+        assert client.received == [], "a socket outside the invite's audience heard about it"
+
+
 def test_toast_goes_to_the_inviter_only_and_status_updates_follow_role_and_organization(
         smtp_server, notifications_server, user_management_server, socket_clients, redis_prefix):
     """Staff above the invitee get inviteStatusUpdate but no toast; another organization gets neither."""
@@ -50,18 +69,8 @@ def test_toast_goes_to_the_inviter_only_and_status_updates_follow_role_and_organ
     wait_for_subscribers(channel, 1)
     acme_admin = api.accept_invite(acme_token, first_name="Bea", last_name="Boss")
 
-    settle(channel, *vars(sockets).values())
-    (toast,) = events(sockets.admin, "notification")
-    assert toast["type"] == "inviteAccepted"
-    assert toast["data"] == {"inviteId": acme_invite["id"], "userId": acme_admin["id"], "email": "boss@acme.test",
-                             "role": "client_admin"}
-    assert events(sockets.site, "notification") == [], sockets.site.received
-    assert events(sockets.operator, "notification") == [], sockets.operator.received
-    for client in (sockets.admin, sockets.site, sockets.operator):
-        (update,) = events(client, "inviteStatusUpdate", inviteId=acme_invite["id"])
-        assert update["status"] == "accepted", client.received
-        assert update["organization"] == acme_invite["organization"]["id"] and update["role"] == "client_admin"
-    assert sockets.other.received == [], "another organization's client_admin heard about Acme's invite"
+    assert_heard_once(channel, acme_invite, acme_admin, inviters=[sockets.admin],
+                      staff=[sockets.site, sockets.operator], outsiders=[sockets.other])
 
     # Phase 2: the other organization's client_admin invites a client_user, who accepts.
     acme, _, _ = api.login_with_otp(smtp_server, "boss@acme.test", INVITEE_PASSWORD)
@@ -78,19 +87,9 @@ def test_toast_goes_to_the_inviter_only_and_status_updates_follow_role_and_organ
         client.received.clear()
     member = api.accept_invite(user_token, first_name="Uma", last_name="User")
 
-    settle(channel, *vars(sockets).values())
     # The inviter hears once, though it is in both the org room and (as a client_admin) a role room.
-    (toast,) = events(sockets.other, "notification")
-    assert toast["type"] == "inviteAccepted"
-    assert toast["data"] == {"inviteId": user_invite["id"], "userId": member["id"], "email": "user@other.test",
-                             "role": "client_user"}
-    for client in (sockets.other, sockets.admin, sockets.site, sockets.operator):
-        (update,) = events(client, "inviteStatusUpdate")
-        assert update["inviteId"] == user_invite["id"] and update["status"] == "accepted", client.received
-        assert update["organization"] == other_invite["organization"]["id"] and update["role"] == "client_user"
-    for client in (sockets.admin, sockets.site, sockets.operator):
-        assert events(client, "notification") == [], client.received
-    assert sockets.acme.received == [], "Acme's client_admin heard about another organization's invite"
+    assert_heard_once(channel, user_invite, member, inviters=[sockets.other],
+                      staff=[sockets.admin, sockets.site, sockets.operator], outsiders=[sockets.acme])
     assert other_admin["organization"] == other_invite["organization"]["id"]
 
 
@@ -116,12 +115,4 @@ def test_toast_reaches_the_inviter_on_either_process(
 
     user = api.accept_invite(token, first_name="Bea", last_name="Boss")
 
-    settle(channel, inviter_on_b, inviter_on_a, site_on_a)
-    expected = {"inviteId": invite["id"], "userId": user["id"], "email": "boss@acme.test", "role": "client_admin"}
-    for client in (inviter_on_b, inviter_on_a):
-        (toast,) = events(client, "notification")
-        assert toast["type"] == "inviteAccepted" and toast["data"] == expected
-    assert events(site_on_a, "notification") == [], site_on_a.received
-    for client in (inviter_on_b, inviter_on_a, site_on_a):
-        (update,) = events(client, "inviteStatusUpdate", inviteId=invite["id"])
-        assert update["status"] == "accepted", client.received
+    assert_heard_once(channel, invite, user, inviters=[inviter_on_b, inviter_on_a], staff=[site_on_a], outsiders=[])
