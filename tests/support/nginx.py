@@ -2,10 +2,10 @@
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import time
 from pathlib import Path
+
+from .processes import wait_for_port
 
 
 def find_nginx():
@@ -49,18 +49,15 @@ def start_nginx(conf_path, timeout=10.0):
         text=True,
         start_new_session=True,
     )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    try:
+        wait_for_port(port, proc, timeout)
+    except RuntimeError:
         if proc.poll() is not None:
             _, err = proc.communicate()
-            raise RuntimeError(f"nginx exited with {proc.returncode}: {err}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc
-        except OSError:
-            time.sleep(0.05)
-    stop_nginx(proc)
-    raise TimeoutError(f"nginx did not listen on 127.0.0.1:{port} within {timeout} s")
+            raise RuntimeError(f"nginx exited with {proc.returncode}: {err}") from None
+        stop_nginx(proc)
+        raise
+    return proc
 
 
 def stop_nginx(proc, timeout=10.0):

@@ -33,6 +33,24 @@ def wait_until(predicate, timeout=10, interval=0.05):
         time.sleep(interval)
 
 
+def port_open(port, host="127.0.0.1"):
+    """Return True when something accepts TCP connections on host:port."""
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def wait_for_port(port, process=None, timeout=20):
+    """Wait until something listens on 127.0.0.1:`port`; raise RuntimeError on timeout or when the process exits."""
+    deadline = time.monotonic() + timeout
+    while not port_open(port):
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode}:\n{read_log(process)}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s:\n{read_log(process)}")
+        time.sleep(0.05)
+
+
 def wait_for_health(url, process=None, timeout=20, path="/health"):
     """Poll GET {url}{path} until it answers 200; raise RuntimeError on timeout or when the process exits."""
     deadline = time.monotonic() + timeout

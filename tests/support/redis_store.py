@@ -13,12 +13,13 @@ IDLE_QUEUE = {"queued": 0, "scheduled": 0, "dead": 0}
 
 
 def delete_redis_keys(prefix, url=REDIS_URL):
-    """Remove every key whose name contains `prefix`."""
+    """Remove every key whose name contains `prefix`; return how many there were."""
     client = redis.Redis.from_url(url)
     try:
         keys = list(client.scan_iter(match=f"*{prefix}*", count=500))
         if keys:
             client.delete(*keys)
+        return len(keys)
     finally:
         client.close()
 
