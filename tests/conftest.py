@@ -16,6 +16,7 @@ Their keys and Socket.IO channel derive from `redis_prefix`, so its clean-up
 (`*<prefix>*`) removes them, and an app built by `app_factory` shares the channel.
 """
 import uuid
+from types import SimpleNamespace
 
 import mongoengine
 import pytest
@@ -23,7 +24,7 @@ import pytest
 from notifications.config import DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN
 from support.api import ADMIN_EMAIL, ADMIN_PASSWORD, FRONTEND_URL
 from support.factory import Factory, test_database_uri
-from support.processes import start_notifications, start_user_management, stop_all
+from support.processes import free_port, start_notifications, start_together, start_user_management, stop_all
 from support.redis_store import REDIS_URL, delete_redis_keys
 from support.smtp import SmtpServer
 from support.sockets import connect_socket
@@ -201,6 +202,24 @@ def user_management_server(user_management_env, processes):
         url, process = start_user_management(settings)
         processes.append(process)
         return url, process
+
+    return start
+
+
+@pytest.fixture
+def service_stack(notifications_server, user_management_server):
+    """Start notifications processes and a user_management process handing its e-mail to the first, all at once.
+
+    `start(notifications=1, notifications_ports=None, notifications_env=None, port=None, **user_management_env)`
+    returns a namespace: `url` and `user_management` (its process), `notifications` [(url, process), ...].
+    """
+
+    def start(notifications=1, notifications_ports=None, notifications_env=None, port=None, **env):
+        ports = notifications_ports or [free_port() for _ in range(notifications)]
+        starters = [lambda port=p: notifications_server(port=port, **(notifications_env or {})) for p in ports]
+        starters.append(lambda: user_management_server(f"http://127.0.0.1:{ports[0]}", port=port, **env))
+        *started, (url, process) = start_together(*starters)
+        return SimpleNamespace(url=url, user_management=process, notifications=started)
 
     return start
 

@@ -60,12 +60,11 @@ def test_invite_email_waits_in_the_outbox_until_notifications_is_up(
     assert [line["status"] for line in access_lines(notifications, "/api/email/send")] == [202]
 
 
-def test_invite_email_waits_in_the_queue_until_smtp_is_up(smtp_server, notifications_server, user_management_server,
-                                                           redis_prefix):
+def test_invite_email_waits_in_the_queue_until_smtp_is_up(smtp_server, service_stack, redis_prefix):
     """SMTP down at invite time: notifications retries; the e-mail arrives once SMTP is up, exactly once."""
-    notifications_url, notifications = notifications_server()  # smtp_server's port is reserved, not listening
-    url, _ = user_management_server(notifications_url)
-    api = Api(url)
+    stack = service_stack()  # smtp_server's port is reserved, not listening
+    ((_, notifications),) = stack.notifications
+    api = Api(stack.url)
     admin = api.login()
 
     api.create_invite(admin["accessToken"], INVITEE, "client_admin", "Late Corp")

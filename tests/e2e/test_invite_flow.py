@@ -24,15 +24,14 @@ INVITEE_EMAIL = "boss@acme.test"
 
 
 @pytest.fixture
-def stack(smtp_server, notifications_server, user_management_server, redis_prefix):
+def stack(smtp_server, service_stack, redis_prefix):
     """SMTP up, one notifications process, one user_management process handing over to it."""
     smtp_server.start()
-    notifications_url, notifications = notifications_server()
-    url, user_management = user_management_server(notifications_url)
-
-    return SimpleNamespace(api=Api(url), smtp=smtp_server, channel=f"{redis_prefix}-socketio",
+    started = service_stack()
+    ((notifications_url, notifications),) = started.notifications
+    return SimpleNamespace(api=Api(started.url), smtp=smtp_server, channel=f"{redis_prefix}-socketio",
                            email_queue=f"{redis_prefix}-notif", notifications_url=notifications_url,
-                           notifications=notifications, user_management=user_management)
+                           notifications=notifications, user_management=started.user_management)
 
 
 def invite_and_accept(stack, connect):

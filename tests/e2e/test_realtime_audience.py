@@ -38,13 +38,13 @@ def assert_heard_once(channel, invite, member, inviters, staff, outsiders):
 
 
 def test_toast_goes_to_the_inviter_only_and_status_updates_follow_role_and_organization(
-        smtp_server, notifications_server, user_management_server, socket_clients, redis_prefix):
+        smtp_server, service_stack, socket_clients, redis_prefix):
     """Staff above the invitee get inviteStatusUpdate but no toast; another organization gets neither."""
     channel = f"{redis_prefix}-socketio"
     smtp_server.start()
-    notifications_url, _ = notifications_server()
-    url, _ = user_management_server(notifications_url)
-    api = Api(url)
+    stack = service_stack()
+    ((notifications_url, _),) = stack.notifications
+    api = Api(stack.url)
     admin = api.login()
     admin_token = admin["accessToken"]
 
@@ -93,15 +93,13 @@ def test_toast_goes_to_the_inviter_only_and_status_updates_follow_role_and_organ
     assert other_admin["organization"] == other_invite["organization"]["id"]
 
 
-def test_toast_reaches_the_inviter_on_either_process(
-        smtp_server, notifications_server, user_management_server, socket_clients, redis_prefix):
+def test_toast_reaches_the_inviter_on_either_process(smtp_server, service_stack, socket_clients, redis_prefix):
     """Inviter on B (and in a second tab on A) gets the toast once per tab; a site_admin on A only the update."""
     channel = f"{redis_prefix}-socketio"
     smtp_server.start()
-    url_a, _ = notifications_server("eventlet")
-    url_b, _ = notifications_server("eventlet")
-    url, _ = user_management_server(url_a)  # e-mails go through A; sockets are spread over A and B
-    api = Api(url)
+    stack = service_stack(notifications=2)  # e-mails go through A; sockets are spread over A and B
+    (url_a, _), (url_b, _) = stack.notifications
+    api = Api(stack.url)
     admin = api.login()
     api.onboard(smtp_server, admin["accessToken"], "site@example.test", "site_admin")
     site = api.login("site@example.test", INVITEE_PASSWORD)

@@ -22,12 +22,13 @@ def request_id():
     return f"e2e-{uuid.uuid4()}"
 
 
-def test_request_id_reaches_the_notifications_log(smtp_server, notifications_server, user_management_server):
+def test_request_id_reaches_the_notifications_log(smtp_server, service_stack):
     """Create and accept an invite with X-Request-ID; each e-mail hand-over is logged under that id."""
     smtp_server.start()
-    notifications_url, notifications = notifications_server()
-    url, user_management = user_management_server(notifications_url)
-    api = Api(url)
+    stack = service_stack()
+    ((_, notifications),) = stack.notifications
+    user_management = stack.user_management
+    api = Api(stack.url)
     admin = api.login()
 
     create_id = request_id()

@@ -12,7 +12,7 @@ import socketio.exceptions
 from flask_socketio import SocketIO
 
 from notifications.config import DEV_SERVICE_TOKEN
-from support.processes import read_log, start_notifications, stop_process
+from support.processes import read_log, start_notifications, start_together, stop_process
 from support.redis_store import REDIS_URL, delete_redis_keys, wait_for_idle_email_queue, wait_for_subscribers
 from support.smtp import SmtpServer, messages, wait_for_message
 from support.sockets import settle, wait_for_event
@@ -44,8 +44,7 @@ class Cluster:
             "EMAIL_POLL_SECONDS": "0.2",
         }
         self.processes = []
-        self.a = self.start()
-        self.b = self.start()
+        self.a, self.b = start_together(self.start, self.start)
 
     def start(self, **kwargs):
         """Start one more process; return its URL."""

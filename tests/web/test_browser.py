@@ -24,14 +24,13 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def services(smtp_server, notifications_server, user_management_server, redis_prefix):
+def services(smtp_server, service_stack, redis_prefix):
     """Both services as real processes; the pages are served by user_management on its own origin."""
     smtp_server.start()
-    port = free_port()
-    web_url = f"http://127.0.0.1:{port}"
-    notifications_url, _ = notifications_server(CORS_ORIGIN=web_url)
-    user_management_server(notifications_url, port=port, FRONTEND_URL=web_url,
-                           NOTIFICATIONS_PUBLIC_URL=notifications_url)
+    port, notifications_port = free_port(), free_port()
+    web_url, notifications_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{notifications_port}"
+    service_stack(notifications_ports=[notifications_port], notifications_env={"CORS_ORIGIN": web_url}, port=port,
+                  FRONTEND_URL=web_url, NOTIFICATIONS_PUBLIC_URL=notifications_url)
     return {"web": web_url, "notifications": notifications_url, "channel": f"{redis_prefix}-socketio"}
 
 
