@@ -4,8 +4,8 @@ import pytest
 from notifications import create_app
 from notifications.config import DEV_SERVICE_TOKEN, ConfigurationError
 from notifications.extensions import socketio
+from support.redis_store import UNREACHABLE_REDIS_URL
 
-UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
 GOOD_SECRET = "s" * 40
 PRODUCTION = {"APP_ENV": "production", "JWKS_URL": "http://user_management:3000/.well-known/jwks.json",
               "JWT_ISSUER": "https://app.example", "JWT_AUDIENCE": "https://app.example",

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
+from support.redis_store import UNREACHABLE_REDIS_URL
 
 INVITE = {"to": "new.user@example.com", "template": "invite", "context": {"link": "http://localhost:3000/invite/abc123"}}
 

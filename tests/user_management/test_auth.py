@@ -6,7 +6,7 @@ import time_machine
 from user_management.models import RefreshToken, User
 from user_management.utils.timeutil import utcnow
 
-from conftest import PASSWORD
+from support.factory import PASSWORD
 
 
 def login(client, email, password=PASSWORD):

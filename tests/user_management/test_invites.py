@@ -10,8 +10,6 @@ from user_management.models import Invite, Organization, User
 from user_management.utils.roles import INVITABLE_ROLES, ROLES
 from user_management.utils.timeutil import utcnow
 
-from conftest import PASSWORD
-
 ALL_PAIRS = [(inviter, invitee) for inviter in ROLES for invitee in ROLES]
 
 

@@ -4,8 +4,8 @@ import pytest
 
 from user_management.models import TwoFactorChallenge, User
 
-from conftest import PASSWORD
-from two_factor_helpers import bearer, enroll_totp, frozen_clock, last_otp, login, verify_otp, verify_totp
+from support.factory import PASSWORD
+from support.two_factor import bearer, enroll_totp, frozen_clock, last_otp, login, verify_otp, verify_totp
 
 
 def recover(client, token, code):
@@ -130,22 +130,3 @@ def test_staff_on_totp_enrolls_again_after_a_reset(client, factory, enrolled):
     assert reset(client, factory, boss, operator).status_code == 200
     body = login(client, operator.email).json
     assert body["twoFactorMethod"] == "totp" and body["requiresTotpSetup"] is True
-
-
-@pytest.mark.parametrize(
-    "actor_role, target_role, status",
-    [("super_admin", "site_admin", 200), ("operator", "client_user", 200), ("operator", "operator", 403),
-     ("client_user", "client_user", 403), ("site_admin", "super_admin", 403)],
-)
-def test_only_a_higher_role_resets(client, factory, actor_role, target_role, status):
-    actor = factory.user(actor_role)
-    target = factory.user(target_role, organization=actor.organization)
-    assert reset(client, factory, actor, target).status_code == status
-
-
-def test_reset_across_organizations_is_404(client, factory):
-    admin = factory.user("client_admin")
-    foreign = factory.user("client_user")
-    assert reset(client, factory, admin, foreign).status_code == 404
-    assert reset(client, factory, admin, admin).status_code == 403
-    assert client.post(f"/api/users/{foreign.id}/reset-two-factor").status_code == 401
