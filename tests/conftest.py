@@ -22,7 +22,8 @@ import mongoengine
 import pytest
 
 from notifications.config import DEV_SERVICE_TOKEN
-from support.api import ADMIN_EMAIL, ADMIN_PASSWORD, FRONTEND_URL
+import support.api as support_api
+from support.api import ADMIN_EMAIL, ADMIN_PASSWORD, FRONTEND_ORIGIN, FRONTEND_URL
 from support.factory import Factory, test_database_uri
 from support.jwks import keyset_file
 from support.processes import free_port, start_notifications, start_together, start_user_management, stop_all
@@ -33,7 +34,6 @@ from user_management import create_app
 from user_management.config import TestingConfig
 from user_management.models import EmailOutbox
 
-FRONTEND_ORIGIN = "http://localhost:5173"
 
 
 @pytest.fixture
@@ -129,24 +129,8 @@ def user_management_port():
 @pytest.fixture
 def notifications_env(redis_prefix, smtp_server, user_management_port):
     """Environment of a notifications process for this test: own key prefix, shared channel, um's public keys."""
-    return {
-        "APP_ENV": "development",
-        "REDIS_URL": REDIS_URL,
-        "REDIS_KEY_PREFIX": f"{redis_prefix}-notif",
-        "SOCKETIO_CHANNEL": f"{redis_prefix}-socketio",
-        "JWKS_URL": f"http://127.0.0.1:{user_management_port}/.well-known/jwks.json",
-        "JWT_ISSUER": FRONTEND_URL,
-        "JWT_AUDIENCE": FRONTEND_URL,
-        "NOTIFICATIONS_SERVICE_TOKEN": DEV_SERVICE_TOKEN,
-        "CORS_ORIGIN": FRONTEND_ORIGIN,
-        "MAIL_BACKEND": "smtp",
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp_server.port),
-        "SMTP_FROM": "no-reply@example.com",
-        "EMAIL_POLL_SECONDS": "0.2",
-        "EMAIL_RETRY_BASE_SECONDS": "0.2",
-        "EMAIL_RETRY_MAX_SECONDS": "1",
-    }
+    return support_api.notifications_env(redis_prefix, smtp_server.port, user_management_port, REDIS_URL,
+                                         DEV_SERVICE_TOKEN)
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ import socketio.exceptions
 
 from deploy.nginx_helpers import NGINX_TEMPLATE, read_access_log, render_nginx_conf, session_from
 from notifications.config import DEV_SERVICE_TOKEN
+from support.api import FRONTEND_ORIGIN, notifications_env
 from support.jwks import keyset_file
 from support.nginx import find_nginx, start_nginx, stop_nginx
 from support.processes import (access_lines, free_port, start_notifications, start_user_management, stop_process,
@@ -43,7 +44,6 @@ from support.sockets import connect_socket
 
 pytestmark = pytest.mark.timeout(90)
 
-FRONTEND_ORIGIN = "http://localhost:5173"
 FRONTEND_URL = "http://localhost:3000"
 ADMIN_EMAIL = "admin@example.test"
 ADMIN_PASSWORD = "Quartz-Lantern-Orbit-93"
@@ -72,24 +72,7 @@ def stack(tmp_path_factory):
 
         # user_management's port is chosen first: notifications fetches its public keys from there.
         um_port = free_port()
-        notif_env = {
-            "APP_ENV": "development",
-            "REDIS_URL": REDIS_URL,
-            "REDIS_KEY_PREFIX": f"{prefix}-notif",
-            "SOCKETIO_CHANNEL": f"{prefix}-socketio",
-            "JWKS_URL": f"http://127.0.0.1:{um_port}/.well-known/jwks.json",
-            "JWT_ISSUER": FRONTEND_URL,
-            "JWT_AUDIENCE": FRONTEND_URL,
-            "NOTIFICATIONS_SERVICE_TOKEN": DEV_SERVICE_TOKEN,
-            "CORS_ORIGIN": FRONTEND_ORIGIN,
-            "MAIL_BACKEND": "smtp",
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(smtp.port),
-            "SMTP_FROM": "no-reply@example.com",
-            "EMAIL_POLL_SECONDS": "0.2",
-            "EMAIL_RETRY_BASE_SECONDS": "0.2",
-            "EMAIL_RETRY_MAX_SECONDS": "1",
-        }
+        notif_env = notifications_env(prefix, smtp.port, um_port, REDIS_URL, DEV_SERVICE_TOKEN)
         # Both notifications processes start at once (each waits for its own /health).
         started, errors = [None, None], []
 

@@ -14,6 +14,30 @@ ADMIN_EMAIL = "root@example.test"
 ADMIN_PASSWORD = "Quartz-Lantern-Orbit-93"
 INVITEE_PASSWORD = "Lantern-Quartz-Orbit-7"
 FRONTEND_URL = "http://localhost:3000"
+# The browser origin tests connect Socket.IO from (listed in CORS_ORIGIN).
+FRONTEND_ORIGIN = "http://localhost:5173"
+
+
+def notifications_env(prefix, smtp_port, user_management_port, redis_url, service_token):
+    """Environment of a notifications process: its own key prefix and channel, um's public keys, the test SMTP."""
+    return {
+        "APP_ENV": "development",
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": f"{prefix}-notif",
+        "SOCKETIO_CHANNEL": f"{prefix}-socketio",
+        "JWKS_URL": f"http://127.0.0.1:{user_management_port}/.well-known/jwks.json",
+        "JWT_ISSUER": FRONTEND_URL,
+        "JWT_AUDIENCE": FRONTEND_URL,
+        "NOTIFICATIONS_SERVICE_TOKEN": service_token,
+        "CORS_ORIGIN": FRONTEND_ORIGIN,
+        "MAIL_BACKEND": "smtp",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "SMTP_FROM": "no-reply@example.com",
+        "EMAIL_POLL_SECONDS": "0.2",
+        "EMAIL_RETRY_BASE_SECONDS": "0.2",
+        "EMAIL_RETRY_MAX_SECONDS": "1",
+    }
 HTTP_TIMEOUT = 10
 
 SUBJECT_INVITE = "You're invited to User Management"
