@@ -41,7 +41,7 @@ def port_open(port, host="127.0.0.1"):
         return sock.connect_ex((host, port)) == 0
 
 
-def wait_for_port(port, process=None, timeout=20):
+def wait_for_port(port, process=None, timeout=60):
     """Wait until something listens on 127.0.0.1:`port`; raise RuntimeError on timeout or when the process exits."""
     deadline = time.monotonic() + timeout
     while not port_open(port):
@@ -52,7 +52,7 @@ def wait_for_port(port, process=None, timeout=20):
         time.sleep(0.05)
 
 
-def wait_for_health(url, process=None, timeout=20, path="/health"):
+def wait_for_health(url, process=None, timeout=60, path="/health"):
     """Poll GET {url}{path} until it answers 200; raise RuntimeError on timeout or when the process exits."""
     deadline = time.monotonic() + timeout
     last = None
@@ -97,7 +97,7 @@ def start_gunicorn(app_spec, env=None, config=None, options=(), name="gunicorn",
 
 
 def start_notifications(env=None, worker_class="eventlet", app_spec="notifications:create_app()", serve=False,
-                        gunicorn_config=None, timeout=20):
+                        gunicorn_config=None, timeout=60):
     """Start a notifications server process and wait for /health; return (url, process).
 
     `env` is added to the current environment; PORT picks the port (default: a
@@ -136,7 +136,7 @@ def start_together(*starters):
     return [future.result() for future in futures]
 
 
-def spawn(command, env, name, timeout=20, health_path="/health", log_path=None):
+def spawn(command, env, name, timeout=60, health_path="/health", log_path=None):
     """Run `command` in the project root with its output in a log file; wait for `health_path` on env's PORT.
 
     With `health_path=None` it returns at once. Returns (url, process).
