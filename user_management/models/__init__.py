@@ -9,7 +9,12 @@ from .throttle import Throttle
 from .two_factor import PasswordResetToken, TwoFactorChallenge
 from .user import User
 
+# Every collection of the service: start-up creates their indexes, `flask sync-indexes` updates them.
+DOCUMENTS = (User, Organization, Invite, RefreshToken, EmailOutbox, TwoFactorChallenge, PasswordResetToken, Throttle,
+             Lockout, AuditEvent)
+
 __all__ = [
+    "DOCUMENTS",
     "AuditEvent",
     "EmailOutbox",
     "Invite",

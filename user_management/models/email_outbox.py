@@ -28,4 +28,4 @@ class EmailOutbox(Document):
     created_at = DateTimeField(default=utcnow, db_field="createdAt")
     sent_at = DateTimeField(null=True, db_field="sentAt")
 
-    meta = {"collection": "emailoutbox", "indexes": [("status", "next_attempt_at")]}
+    meta = {"collection": "emailoutbox", "auto_create_index": False, "indexes": [("status", "next_attempt_at")]}
