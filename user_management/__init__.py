@@ -79,14 +79,15 @@ def register_extensions(app):
 
 
 def register_database(app):
-    """Connect mongoengine and make sure the declared indexes exist."""
-    from .models import (AuditEvent, EmailOutbox, Invite, Lockout, Organization, PasswordResetToken, RefreshToken,
-                         Throttle, TwoFactorChallenge, User)
-    from .utils.database import connect_database, ensure_indexes
+    """Connect mongoengine lazily; indexes and the bootstrap admin wait for MongoDB's first answer."""
+    from .middleware import database as database_guard
+    from .models import DOCUMENTS
+    from .utils import database
 
-    connect_database(app.config["MONGODB_URI"])
-    ensure_indexes(User, Organization, Invite, RefreshToken, EmailOutbox, TwoFactorChallenge, PasswordResetToken,
-                   Throttle, Lockout, AuditEvent)
+    database.connect_database(app.config["MONGODB_URI"],
+                              server_selection_timeout_ms=app.config["MONGODB_SERVER_SELECTION_TIMEOUT_MS"])
+    database.init_app(app, DOCUMENTS, prepare=[lambda: create_bootstrap_admin(app)])
+    database_guard.init_app(app)
 
 
 def register_blueprints(app):
@@ -121,13 +122,18 @@ def register_api_docs(app):
 
 
 def register_background_jobs(app):
-    """Create the bootstrap admin and start the outbox deliverer."""
-    from .controllers.user_controller import bootstrap_super_admin
+    """Prepare the database if MongoDB answers (else on first contact) and start the outbox deliverer."""
+    from .utils.database import database_state
     from .utils.notification_client import start_outbox_deliverer
 
-    email, password = app.config["BOOTSTRAP_ADMIN_EMAIL"], app.config["BOOTSTRAP_ADMIN_PASSWORD"]
-    if email and password:
-        with app.app_context():
-            if bootstrap_super_admin(email, password) is not None:
-                log.info("bootstrap super_admin created")
+    database_state(app).try_prepare(app)
     start_outbox_deliverer(app)
+
+
+def create_bootstrap_admin(app):
+    """Create the BOOTSTRAP_ADMIN_* super_admin while none exists (run once MongoDB answers)."""
+    from .controllers.user_controller import bootstrap_super_admin
+
+    email, password = app.config["BOOTSTRAP_ADMIN_EMAIL"], app.config["BOOTSTRAP_ADMIN_PASSWORD"]
+    if email and password and bootstrap_super_admin(email, password) is not None:
+        log.info("bootstrap super_admin created")

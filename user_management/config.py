@@ -39,6 +39,8 @@ class Config:
     PORT = env_int("PORT", 3000)
 
     MONGODB_URI = env_str("MONGODB_URI", "mongomock://localhost/user_management")
+    # How long a request waits for a usable MongoDB (primary) before answering 503.
+    MONGODB_SERVER_SELECTION_TIMEOUT_MS = env_int("MONGODB_SERVER_SELECTION_TIMEOUT_MS", 5000)
     REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
     # Every Redis key and channel this service uses starts with this prefix, so
     # several deployments (or test runs) can share one Redis.
@@ -55,6 +57,9 @@ class Config:
     JWT_TOKEN_LOCATION = ["headers"]
 
     INVITE_EXPIRES = timedelta(days=7)
+    # A multi-write step (creating an invite and its organization, accepting an invite) that
+    # crashed half-way is taken over by a retry once this long has passed since it started.
+    RECOVERY_LEASE = timedelta(seconds=env_int("RECOVERY_LEASE_SECONDS", 60))
     BCRYPT_ROUNDS = 12
 
     CORS_ORIGIN = env_list("CORS_ORIGIN", "http://localhost:5173")
