@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import requests
 from flask import current_app, g, has_request_context
+from mongoengine.errors import NotUniqueError
 
 from ..models.email_outbox import DEAD, PENDING, SENDING, SENT, EmailOutbox
 from .timeutil import utcnow
@@ -22,14 +23,34 @@ LEASE = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(hours=1)
 
 
-def queue_email(to, template, context):
-    """Store an email in the outbox and try to hand it over at once; returns the outbox row."""
+def queue_email(to, template, context, key=None, deliver=True):
+    """Store an email in the outbox and (unless `deliver` is false) try to hand it over at once; returns the row.
+
+    With a `key` (an ObjectId) the row's id is the key, so queueing again after a crash
+    stores nothing new: the row already there is returned and delivered as usual.
+    """
     request_id = g.get("request_id") if has_request_context() else None
-    job = EmailOutbox(to=to, template=template, context=context, request_id=request_id).save()
+    try:
+        job = EmailOutbox(id=key, to=to, template=template, context=context, request_id=request_id).save(
+            force_insert=True)
+    except NotUniqueError:
+        return EmailOutbox.objects.get(id=key)
+    if deliver:
+        deliver_now(job)
+    return job
+
+
+def deliver_now(job):
+    """Try to hand one queued email over now; the sweeper retries when this fails."""
     claimed = _claim(job.id)
     if claimed is not None:
         _deliver(claimed)
-    return job
+
+
+def cancel_email(key):
+    """Stop an email that was queued but not handed over yet (its link died); True when cancelled."""
+    return EmailOutbox.objects(id=key, status=PENDING).update_one(
+        set__status=DEAD, set__context={}, set__last_error="cancelled") > 0
 
 
 def deliver_due(limit=100):
