@@ -19,6 +19,9 @@ from servicekit.config import (  # noqa: F401  (ConfigurationError is part of th
 
 from datetime import timedelta
 
+from .utils.password_strength import DEFAULT_MIN_SCORE, strength_problems, user_inputs_for
+from .utils.passwords import policy_problems
+
 
 # B105: dev/test default; production refuses it (config.validate)
 DEV_ACCESS_SECRET = "dev-access-secret-not-for-production-0000"  # nosec B105
@@ -68,9 +71,9 @@ class Config:
     # Where browsers reach notifications' Socket.IO (the web console; its CSP connect-src allows it).
     NOTIFICATIONS_PUBLIC_URL = env_str("NOTIFICATIONS_PUBLIC_URL", "http://127.0.0.1:4000").rstrip("/")
     NOTIFICATIONS_SERVICE_TOKEN = env_str("NOTIFICATIONS_SERVICE_TOKEN")
-    NOTIFICATIONS_TIMEOUT = float(env_str("NOTIFICATIONS_TIMEOUT", "3"))
+    NOTIFICATIONS_TIMEOUT = env_float("NOTIFICATIONS_TIMEOUT", 3)
     # Seconds between outbox sweeps by the in-process deliverer; 0 turns it off.
-    OUTBOX_POLL_INTERVAL = float(env_str("OUTBOX_POLL_INTERVAL", "10"))
+    OUTBOX_POLL_INTERVAL = env_float("OUTBOX_POLL_INTERVAL", 10)
     OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 20)
 
     TOTP_ENCRYPTION_KEY = env_str("TOTP_ENCRYPTION_KEY")
@@ -94,7 +97,7 @@ class Config:
     PASSWORD_RESET_EMAIL_WINDOW = timedelta(hours=1)
     # forgot-password answers no sooner than this, so a known email (which sends
     # an email) and an unknown one take the same time.
-    FORGOT_PASSWORD_MIN_SECONDS = float(env_str("FORGOT_PASSWORD_MIN_SECONDS", "0.5"))
+    FORGOT_PASSWORD_MIN_SECONDS = env_float("FORGOT_PASSWORD_MIN_SECONDS", 0.5)
     # zxcvbn score (0-4) a new password must reach.
     PASSWORD_MIN_SCORE = env_int("PASSWORD_MIN_SCORE", 3)
 
@@ -141,6 +144,21 @@ class Config:
                 raise ConfigurationError(f"{name} must be set")
         cipher_from_keys(settings.get("TOTP_ENCRYPTION_KEY"))
         refuse_wildcard_origin(settings)
+        check_bootstrap_admin(settings)
+
+
+def check_bootstrap_admin(settings):
+    """The bootstrap admin's password must pass the same policy as any new password, checked before start-up."""
+    email, password = settings.get("BOOTSTRAP_ADMIN_EMAIL"), settings.get("BOOTSTRAP_ADMIN_PASSWORD")
+    if not (email and password):
+        return
+    if "@" not in email:
+        raise ConfigurationError(f"BOOTSTRAP_ADMIN_EMAIL is not an email address: {email!r}")
+    problems = policy_problems(password) or strength_problems(
+        password, user_inputs_for(email, "Super", "Admin"), settings.get("PASSWORD_MIN_SCORE", DEFAULT_MIN_SCORE))
+    if problems:
+        reasons = " ".join(problem if problem.endswith(".") else f"{problem}." for problem in problems)
+        raise ConfigurationError(f"BOOTSTRAP_ADMIN_PASSWORD is refused by the password policy: {reasons}")
 
 
 class DevelopmentConfig(Config):

@@ -38,3 +38,15 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # nosec B108
 # gunicornc's control socket is not used in containers, and its default path
 # ($HOME/.gunicorn) is on a read-only filesystem there.
 control_socket_disable = True
+
+
+def on_starting(server):
+    """Check the configuration in the master, before any worker starts: a refusal is one line and exit status 4."""
+    from servicekit.config import ConfigurationError, check_config, refuse_to_start
+
+    try:
+        from user_management.config import config_for
+
+        check_config(config_for())
+    except ConfigurationError as error:
+        refuse_to_start("user_management", error)
