@@ -49,7 +49,7 @@ def ready():
     prepared = state.prepared
     if mongodb_up and not prepared:
         with pymongo.timeout(PING_TIMEOUT):
-            prepared = state.try_prepare(app)
+            prepared = state.try_prepare(app, now=True)
     ready_now = prepared and mongodb_up
     checks = {"mongodb": "up" if mongodb_up else "down", "indexes": state.index_status(),
               "redis": "up" if redis_is_up() else "down"}

@@ -63,11 +63,14 @@ class DatabaseState:
         self._next_attempt = 0.0
         self._next_log = 0.0
 
-    def try_prepare(self, app):
-        """Prepare the database once; True when done. Connection errors are logged, never raised."""
+    def try_prepare(self, app, now=False):
+        """Prepare the database once; True when done. Driver errors are logged, never raised.
+
+        After a failure, attempts wait RETRY_INTERVAL unless `now` (MongoDB just answered a ping).
+        """
         if self.prepared:
             return True
-        if time.monotonic() < self._next_attempt or not self._lock.acquire(blocking=False):
+        if (time.monotonic() < self._next_attempt and not now) or not self._lock.acquire(blocking=False):
             return False
         try:
             if not self.prepared:
