@@ -10,6 +10,8 @@ from .extensions import cors, jwt, limiter, talisman
 log = logging.getLogger(__name__)
 
 API_CSP = {"default-src": "'none'", "frame-ancestors": "'none'"}
+# Seconds a request waits on Redis (rate limits, Socket.IO events) before carrying on without it.
+REDIS_TIMEOUT = 2
 
 
 def create_app(config=None, **overrides):
@@ -51,7 +53,9 @@ def register_extensions(app):
         JWT_DECODE_ALGORITHMS=[app.config["JWT_ALGORITHM"]],
         RATELIMIT_STORAGE_URI=app.config["REDIS_URL"],
         # The prefix goes to the storage: Limiter keeps the first app's RATELIMIT_KEY_PREFIX forever.
-        RATELIMIT_STORAGE_OPTIONS={"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:rl"},
+        # Timeouts bound how long a request waits on a Redis that is down or unreachable.
+        RATELIMIT_STORAGE_OPTIONS={"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:rl",
+                                   "socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
         RATELIMIT_APPLICATION=app.config["RATELIMIT_API"],
         RATELIMIT_HEADERS_ENABLED=True,
         # Redis down: keep limiting per process rather than not at all, or failing every request.

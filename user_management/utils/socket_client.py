@@ -10,6 +10,7 @@ import logging
 
 from flask import current_app
 from flask_socketio import SocketIO
+from socketio import RedisManager
 
 from .roles import CLIENT_ADMIN, roles_above
 from .timeutil import isoformat, utcnow
@@ -21,8 +22,11 @@ def _emitter():
     app = current_app._get_current_object()
     emitter = app.extensions.get("socketio_emitter")
     if emitter is None:
-        emitter = SocketIO(message_queue=app.config["REDIS_URL"], channel=app.config["SOCKETIO_CHANNEL"],
-                           async_mode="threading")
+        # The queue is built here only to give its Redis timeouts: a Redis that is down or
+        # unreachable then costs an emit seconds, never a hung request.
+        queue = RedisManager(app.config["REDIS_URL"], channel=app.config["SOCKETIO_CHANNEL"], write_only=True,
+                             redis_options={"socket_connect_timeout": 2, "socket_timeout": 2})
+        emitter = SocketIO(message_queue=app.config["REDIS_URL"], client_manager=queue, async_mode="threading")
         app.extensions["socketio_emitter"] = emitter
     return emitter
 
