@@ -143,7 +143,10 @@ def test_a_retry_right_after_a_crash_waits_for_the_lease(app, client, factory, c
     early = accept(client, token, RETRY_PASSWORD)
     assert early.status_code == 410 and "try again in a minute" in early.json["message"]
     assert User.objects(email="soon@acme.test").count() == 0
+    assert client.get(f"/api/invites/details/{token}").status_code == 410
     with after_the_lease(app):
+        # The accept page (which asks for the details first) offers the retry too.
+        assert client.get(f"/api/invites/details/{token}").status_code == 200
         assert accept(client, token, RETRY_PASSWORD).status_code == 201
 
 

@@ -183,7 +183,8 @@ def _raise_unusable(invite):
 def invite_details(token):
     """Return what the accept page shows: email, role, organization, inviter, expiry."""
     invite = _invite_by_token(token)
-    if not invite.is_usable():
+    # An acceptance a crash left unfinished can be retried from the same link, so it shows too.
+    if not (invite.is_usable() or invite.acceptance_abandoned(utcnow())):
         _raise_unusable(invite)
     _ensure_organization_active(invite)
     organization = invite.organization
