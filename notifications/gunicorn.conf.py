@@ -28,3 +28,16 @@ def worker_exit(server, worker):
     sender = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("notifications_sender")
     if sender is not None:
         sender.stop(timeout=graceful_timeout)  # noqa: F405
+
+
+def on_starting(server):
+    """Check the configuration in the master, before any worker starts: a refusal is one line and exit status 4."""
+    # Imported here: gunicorn reads every module-level name as a setting (`check_config` is one).
+    from servicekit.config import ConfigurationError, check_config, refuse_to_start
+
+    try:
+        from notifications.config import config_for
+
+        check_config(config_for())
+    except ConfigurationError as error:
+        refuse_to_start("notifications", error)

@@ -167,3 +167,26 @@ class HealthSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(("ok", "unavailable")))
     redis = fields.Nested(RedisHealthSchema, required=True)
     smtp = fields.Nested(SmtpHealthSchema, required=True)
+
+
+class LivenessSchema(Schema):
+    """GET /health/live: the process serves requests."""
+
+    success = fields.Boolean(required=True, metadata={"enum": [True]})
+    status = fields.String(required=True, validate=validate.OneOf(("alive",)))
+    service = fields.String(required=True)
+
+
+class ReadinessChecksSchema(Schema):
+    """What readiness depends on."""
+
+    redis = fields.String(required=True, validate=validate.OneOf(("up", "down")))
+
+
+class ReadinessSchema(Schema):
+    """GET /health/ready (200 and 503 alike)."""
+
+    success = fields.Boolean(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("ready", "not_ready")))
+    service = fields.String(required=True)
+    checks = fields.Nested(ReadinessChecksSchema, required=True)

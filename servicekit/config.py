@@ -1,11 +1,15 @@
 """Reading settings from the environment, and the checks both services make before starting."""
 import os
+import sys
 
 MIN_SECRET_BYTES = 32
 # Development and testing default of the service token both services share, so that a fresh
 # checkout's services trust each other; production refuses it (require_production_secrets).
 # B105: a dev/test default, refused in production
 DEV_SERVICE_TOKEN = "dev-service-token-not-for-production-0000"  # nosec B105
+# The exit status of a refused start: gunicorn's "App failed to load" status, so that a
+# refusal inside a worker halts the gunicorn master instead of making it boot workers forever.
+EXIT_CONFIG = 4
 
 
 class ConfigurationError(RuntimeError):
@@ -19,13 +23,21 @@ def env_str(name, default=None):
 
 
 def env_int(name, default):
-    """Return an environment variable as an int."""
-    return int(env_str(name, default))
+    """Return an environment variable as an int; ConfigurationError names it when it is not one."""
+    value = env_str(name, default)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from None
 
 
 def env_float(name, default):
-    """Return an environment variable as a float."""
-    return float(env_str(name, default))
+    """Return an environment variable as a float; ConfigurationError names it when it is not one."""
+    value = env_str(name, default)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{name} must be a number, not {value!r}") from None
 
 
 def env_bool(name, default=False):
@@ -97,3 +109,19 @@ class SharedConfig:
     SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL", "flask-socketio")
     CORS_ORIGIN = env_list("CORS_ORIGIN", "http://localhost:5173")
     NOTIFICATIONS_SERVICE_TOKEN = env_str("NOTIFICATIONS_SERVICE_TOKEN")
+
+
+def settings_of(config_class):
+    """The settings a config class gives an app (its upper-case attributes, as Flask's from_object reads them)."""
+    return {name: getattr(config_class, name) for name in dir(config_class) if name.isupper()}
+
+
+def check_config(config_class):
+    """Run the class's start-up checks on its own settings; raises ConfigurationError."""
+    config_class.validate(settings_of(config_class))
+
+
+def refuse_to_start(service, error):
+    """Print one line naming what is wrong, without a traceback, and exit with EXIT_CONFIG."""
+    print(f"{service}: refusing to start: {error}", file=sys.stderr, flush=True)
+    raise SystemExit(EXIT_CONFIG)

@@ -11,10 +11,12 @@ from urllib.parse import urlsplit
 
 # ConfigurationError and the DEV_ secrets are part of this module's interface too.
 from servicekit.config import (  # noqa: F401
-    DEV_SERVICE_TOKEN, ConfigurationError, SharedConfig, config_picker, env_bool, env_int, env_list,
+    DEV_SERVICE_TOKEN, ConfigurationError, SharedConfig, config_picker, env_bool, env_float, env_int, env_list,
     env_str, refuse_wildcard_origin, require_production_secrets, require_settings,
 )
 
+from .utils.password_strength import DEFAULT_MIN_SCORE, strength_problems, user_inputs_for
+from .utils.passwords import policy_problems
 from .utils.relying_party import relying_party
 from .utils.signing_keys import ALGORITHMS as SIGNING_ALGORITHMS
 from .utils.signing_keys import KeySetError, read_keyset
@@ -36,6 +38,8 @@ class Config(SharedConfig):
     PORT = env_int("PORT", 3000)
 
     MONGODB_URI = env_str("MONGODB_URI", "mongomock://localhost/user_management")
+    # How long a request waits for a usable MongoDB (primary) before answering 503.
+    MONGODB_SERVER_SELECTION_TIMEOUT_MS = env_int("MONGODB_SERVER_SELECTION_TIMEOUT_MS", 5000)
     # Every Redis key and channel this service uses starts with this prefix, so
     # several deployments (or test runs) can share one Redis.
     REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "um")
@@ -57,15 +61,18 @@ class Config(SharedConfig):
     JWT_TOKEN_LOCATION = ["headers"]
 
     INVITE_EXPIRES = timedelta(days=7)
+    # A multi-write step (creating an invite and its organization, accepting an invite) that
+    # crashed half-way is taken over by a retry once this long has passed since it started.
+    RECOVERY_LEASE = timedelta(seconds=env_int("RECOVERY_LEASE_SECONDS", 60))
     BCRYPT_ROUNDS = 12
 
     FRONTEND_URL = env_str("FRONTEND_URL", "http://localhost:3000").rstrip("/")
     NOTIFICATIONS_URL = env_str("NOTIFICATIONS_URL", "http://127.0.0.1:4000").rstrip("/")
     # Where browsers reach notifications' Socket.IO (the web console; its CSP connect-src allows it).
     NOTIFICATIONS_PUBLIC_URL = env_str("NOTIFICATIONS_PUBLIC_URL", "http://127.0.0.1:4000").rstrip("/")
-    NOTIFICATIONS_TIMEOUT = float(env_str("NOTIFICATIONS_TIMEOUT", "3"))
+    NOTIFICATIONS_TIMEOUT = env_float("NOTIFICATIONS_TIMEOUT", 3)
     # Seconds between outbox sweeps by the in-process deliverer; 0 turns it off.
-    OUTBOX_POLL_INTERVAL = float(env_str("OUTBOX_POLL_INTERVAL", "10"))
+    OUTBOX_POLL_INTERVAL = env_float("OUTBOX_POLL_INTERVAL", 10)
     OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 20)
 
     TOTP_ENCRYPTION_KEY = env_str("TOTP_ENCRYPTION_KEY")
@@ -98,7 +105,7 @@ class Config(SharedConfig):
     PASSWORD_RESET_EMAIL_WINDOW = timedelta(hours=1)
     # forgot-password answers no sooner than this, so a known email (which sends
     # an email) and an unknown one take the same time.
-    FORGOT_PASSWORD_MIN_SECONDS = float(env_str("FORGOT_PASSWORD_MIN_SECONDS", "0.5"))
+    FORGOT_PASSWORD_MIN_SECONDS = env_float("FORGOT_PASSWORD_MIN_SECONDS", 0.5)
     # zxcvbn score (0-4) a new password must reach.
     PASSWORD_MIN_SCORE = env_int("PASSWORD_MIN_SCORE", 3)
 
@@ -141,6 +148,21 @@ class Config(SharedConfig):
         require_settings(settings, ("JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET"))
         cipher_from_keys(settings.get("TOTP_ENCRYPTION_KEY"))
         refuse_wildcard_origin(settings)
+        check_bootstrap_admin(settings)
+
+
+def check_bootstrap_admin(settings):
+    """The bootstrap admin's password must pass the same policy as any new password, checked before start-up."""
+    email, password = settings.get("BOOTSTRAP_ADMIN_EMAIL"), settings.get("BOOTSTRAP_ADMIN_PASSWORD")
+    if not (email and password):
+        return
+    if "@" not in email:
+        raise ConfigurationError(f"BOOTSTRAP_ADMIN_EMAIL is not an email address: {email!r}")
+    problems = policy_problems(password) or strength_problems(
+        password, user_inputs_for(email, "Super", "Admin"), settings.get("PASSWORD_MIN_SCORE", DEFAULT_MIN_SCORE))
+    if problems:
+        reasons = " ".join(problem if problem.endswith(".") else f"{problem}." for problem in problems)
+        raise ConfigurationError(f"BOOTSTRAP_ADMIN_PASSWORD is refused by the password policy: {reasons}")
 
 
 class DevelopmentConfig(Config):

@@ -41,7 +41,7 @@ SERVICE_SETTINGS = {
         "JWT_ALGORITHM JWT_ISSUER JWT_AUDIENCE JWT_REFRESH_SECRET JWT_ACCESS_EXPIRES JWT_REFRESH_EXPIRES REFRESH_FAMILY_MAX_AGE CORS_ORIGIN "
         "FRONTEND_URL NOTIFICATIONS_URL NOTIFICATIONS_SERVICE_TOKEN TOTP_ENCRYPTION_KEY TOTP_ISSUER "
         "RATELIMIT_API RATELIMIT_LOGIN_FAILURES PROXY_COUNT FORCE_HTTPS BOOTSTRAP_ADMIN_EMAIL "
-        "BOOTSTRAP_ADMIN_PASSWORD OUTBOX_POLL_INTERVAL"
+        "BOOTSTRAP_ADMIN_PASSWORD OUTBOX_POLL_INTERVAL MONGODB_SERVER_SELECTION_TIMEOUT_MS RECOVERY_LEASE_SECONDS"
     ).split(),
     "notifications": (
         "APP_ENV PORT REDIS_URL REDIS_KEY_PREFIX SOCKETIO_CHANNEL JWKS_URL JWT_ISSUER JWT_AUDIENCE "
@@ -163,11 +163,53 @@ def test_every_dependency_waits_for_health(compose):
 
 def test_datastores_have_healthchecks_and_volumes(compose):
     mongodb, redis = compose["services"]["mongodb"], compose["services"]["redis"]
-    assert "mongosh" in mongodb["healthcheck"]["test"]
+    assert "mongosh" in " ".join(mongodb["healthcheck"]["test"])
     assert "mongodb-data:/data/db" in mongodb["volumes"]
     assert "--requirepass" in redis["command"] and "--appendonly" in redis["command"]
     assert "redis-data:/data" in redis["volumes"]
     assert "PONG" in " ".join(redis["healthcheck"]["test"])
+
+
+def test_mongodb_is_a_single_node_replica_set_initiated_once(compose):
+    mongodb = compose["services"]["mongodb"]
+    command = mongodb["command"]
+    assert command[0] == "mongod" and command[command.index("--replSet") + 1] == "rs0"
+    # Authentication on a replica set needs a key file, written before the image's entrypoint runs.
+    keyfile = command[command.index("--keyFile") + 1]
+    script = mongodb["entrypoint"][2]
+    assert f"> {keyfile}" in script and f"chmod 400 {keyfile}" in script
+    assert script.rstrip().endswith('exec docker-entrypoint.sh "$$@"')
+    check = " ".join(mongodb["healthcheck"]["test"])
+    assert 'rs.initiate({ _id: "rs0", members: [{ _id: 0, host: "mongodb:27017" }] })' in check
+    assert '"NotYetInitialized"' in check  # initiate only a set that was never initiated
+    assert "isWritablePrimary" in check  # healthy = this node is the primary the apps write to
+    assert "$$MONGO_INITDB_ROOT_PASSWORD" in check  # read in the container, never written here
+    assert mongodb["networks"] == ["data"]
+
+
+def test_user_management_uses_the_replica_set_safely(compose):
+    uri = interpolate(compose, FAKE_ENV)["services"]["user_management"]["environment"]["MONGODB_URI"]
+    host, _, query = uri.partition("?")
+    assert host.endswith("@mongodb:27017/user_management")
+    options = dict(pair.split("=") for pair in query.split("&"))
+    assert options == {"authSource": "admin", "replicaSet": "rs0", "retryWrites": "true", "w": "majority",
+                       "readPreference": "primary"}
+
+
+def test_redis_keeps_the_email_queue_on_disk(compose):
+    command = compose["services"]["redis"]["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert command[command.index("--appendfsync") + 1] == "everysec"
+
+
+@pytest.mark.parametrize("service, port", [("user_management", "3000"), ("notifications", "4000")])
+def test_app_health_checks_use_readiness(compose, service, port):
+    """Compose waits for, and reports, readiness (dependencies usable), not mere liveness."""
+    check = compose["services"][service]["healthcheck"]
+    command = " ".join(check["test"])
+    assert "/health/ready" in command and f"get('PORT', '{port}')" in command
+    assert check["test"][:2] == ["CMD", "python"]
+    assert compose["services"]["nginx"]["depends_on"][service] == {"condition": "service_healthy"}
 
 
 def test_no_container_names(compose):
@@ -252,7 +294,7 @@ def test_dockerfile():
 def test_dockerfile_command_finds_the_services_gunicorn_config_and_app(service):
     """What the CMD names for SERVICE exists: `<service>/gunicorn.conf.py` and `wsgi:<service>_app`."""
     assert (REPO_ROOT / service / "gunicorn.conf.py").is_file()
-    assert f'name == "{service}_app"' in (REPO_ROOT / "wsgi.py").read_text()
+    assert f'"{service}_app": "{service}"' in (REPO_ROOT / "wsgi.py").read_text()
 
 
 def test_dockerfile_refuses_an_unknown_service_or_port():

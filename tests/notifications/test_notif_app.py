@@ -111,6 +111,17 @@ def test_health_smtp_down_is_still_200(client):
     assert response.get_json()["smtp"] == {"backend": "smtp", "ok": False}
 
 
+def test_live_and_ready(client, make_app):
+    """Liveness is the process; readiness is Redis (SMTP down only delays e-mail)."""
+    assert client.get("/health/live").get_json() == {"success": True, "status": "alive", "service": "notifications"}
+    ready = client.get("/health/ready")
+    assert ready.status_code == 200 and ready.get_json()["checks"] == {"redis": "up"}
+    down = make_app(REDIS_URL=UNREACHABLE_REDIS_URL).test_client()
+    assert down.get("/health/live").status_code == 200
+    not_ready = down.get("/health/ready")
+    assert not_ready.status_code == 503 and not_ready.get_json()["status"] == "not_ready"
+
+
 def test_health_redis_down_is_503(make_app):
     """Without Redis nothing can be queued: 503."""
     response = make_app(REDIS_URL=UNREACHABLE_REDIS_URL).test_client().get("/health")

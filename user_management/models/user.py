@@ -45,7 +45,7 @@ class User(Document):
     created_at = DateTimeField(default=utcnow, db_field="createdAt")
     updated_at = DateTimeField(default=utcnow, db_field="updatedAt")
 
-    meta = {"collection": "users", "indexes": ["email", "organization", "role"]}
+    meta = {"collection": "users", "auto_create_index": False, "indexes": ["email", "organization", "role"]}
 
     def clean(self):
         """Enforce: staff have no organization, organization roles have one."""

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import requests
 from flask import current_app, g, has_request_context
+from mongoengine.errors import NotUniqueError
 
 from servicekit.contract import IDEMPOTENCY_KEY_HEADER, SERVICE_TOKEN_HEADER
 
@@ -24,14 +25,33 @@ LEASE = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(hours=1)
 
 
-def queue_email(to, template, context):
-    """Store an email in the outbox and try to hand it over at once; returns the outbox row."""
+def queue_email(to, template, context, key=None, deliver=True):
+    """Store an email in the outbox and (unless `deliver` is false) try to hand it over at once; returns the row.
+
+    With a `key` (an ObjectId) the row's id is the key, so queueing again after a crash
+    stores nothing new: the row already there is returned and delivered as usual.
+    """
     request_id = g.get("request_id") if has_request_context() else None
-    job = EmailOutbox(to=to, template=template, context=context, request_id=request_id).save()
+    try:
+        job = EmailOutbox(id=key, to=to, template=template, context=context, request_id=request_id).save(
+            force_insert=True)
+    except NotUniqueError:
+        return EmailOutbox.objects.get(id=key)
+    if deliver:
+        deliver_now(job)
+    return job
+
+
+def deliver_now(job):
+    """Try to hand one queued email over now; the sweeper retries when this fails."""
     leased = EmailOutbox.lease(LEASE, job_id=job.id)
     if leased is not None:
         _deliver(leased)
-    return job
+
+
+def cancel_email(key):
+    """Stop an email that was queued but not handed over yet (its link died); True when cancelled."""
+    return EmailOutbox.cancel(key)
 
 
 def deliver_due(limit=100):
