@@ -9,7 +9,7 @@ from servicekit.errors import register_error_handlers
 from .commands import COMMANDS
 from .config import config_for
 from .controllers.sender import Sender
-from .extensions import mail, socketio
+from .extensions import socketio
 from .routes import BLUEPRINTS
 from .utils import redis as redis_util
 
@@ -48,9 +48,8 @@ def configure(app, config):
 
 
 def register_extensions(app):
-    """Bind Redis, Flask-Mail and Socket.IO to the app."""
+    """Bind Redis and Socket.IO to the app."""
     redis_util.init_app(app)
-    mail.init_app(app)
     register_socketio(app)
 
 
@@ -113,4 +112,4 @@ def register_sender(app):
         return
     sender = Sender(app)
     app.extensions[SENDER_KEY] = sender
-    socketio.start_background_task(sender.run)
+    sender.start()

@@ -59,9 +59,6 @@ class Config:
     # SMTP_TLS: "true" for STARTTLS, "ssl" for implicit TLS (port 465), else plain.
     MAIL_USE_TLS = env_str("SMTP_TLS", "false").lower() in {"1", "true", "yes", "on", "starttls"}
     MAIL_USE_SSL = env_str("SMTP_TLS", "false").lower() == "ssl"
-    # Flask-Mail silently drops mail when TESTING unless told otherwise; the
-    # backend switch is MAIL_BACKEND, never this flag.
-    MAIL_SUPPRESS_SEND = False
     SMTP_TIMEOUT = env_float("SMTP_TIMEOUT", 10)
     PRODUCT_NAME = env_str("PRODUCT_NAME", "User Management")
 
@@ -73,6 +70,9 @@ class Config:
     # it must exceed the longest possible send (SMTP_TIMEOUT per SMTP step).
     EMAIL_CLAIM_IDLE_SECONDS = env_float("EMAIL_CLAIM_IDLE_SECONDS", 120)
     EMAIL_POLL_SECONDS = env_float("EMAIL_POLL_SECONDS", 1)
+    # Sender loops per process, each with its own SMTP connection kept open
+    # while jobs keep coming: SMTP round trips overlap instead of queueing.
+    EMAIL_SENDERS = env_int("EMAIL_SENDERS", 4)
     EMAIL_IDEMPOTENCY_TTL_SECONDS = env_int("EMAIL_IDEMPOTENCY_TTL_SECONDS", 7 * 24 * 3600)
 
     MAX_CONTENT_LENGTH = 256 * 1024
@@ -85,6 +85,8 @@ class Config:
                 raise ConfigurationError(f"{name} must be set")
         if settings.get("SOCKETIO_ASYNC_MODE") not in ASYNC_MODES:
             raise ConfigurationError(f"SOCKETIO_ASYNC_MODE must be one of {sorted(ASYNC_MODES)}")
+        if not isinstance(settings.get("EMAIL_SENDERS"), int) or settings["EMAIL_SENDERS"] < 1:
+            raise ConfigurationError("EMAIL_SENDERS must be a whole number of at least 1")
         if settings.get("MAIL_BACKEND") not in MAIL_BACKENDS:
             raise ConfigurationError(f"MAIL_BACKEND must be one of {sorted(MAIL_BACKENDS)}")
         refuse_wildcard_origin(settings)
