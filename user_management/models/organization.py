@@ -1,7 +1,7 @@
 """Organization: the tenant that client_admin and client_user accounts belong to."""
 from mongoengine import BooleanField, DateTimeField, Document, ReferenceField, StringField
 
-from ..utils.timeutil import isoformat, utcnow
+from ..utils.timeutil import utcnow
 
 TWO_FACTOR_METHODS = ("otp", "totp")
 
@@ -25,14 +25,3 @@ class Organization(Document):
         self.name = self.name.strip()
         self.name_key = self.name.lower()
         self.updated_at = utcnow()
-
-    def to_dict(self):
-        """Return the public JSON shape."""
-        return {
-            "id": str(self.id),
-            "name": self.name,
-            "twoFactorMethod": self.two_factor_method,
-            "isActive": self.is_active,
-            "createdAt": isoformat(self.created_at),
-            "updatedAt": isoformat(self.updated_at),
-        }
