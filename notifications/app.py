@@ -12,6 +12,7 @@ from .controllers.sender import Sender
 from .extensions import socketio
 from .routes import BLUEPRINTS
 from .utils import redis as redis_util
+from .utils.realtime import FanOutRedisManager, lighten_connections
 
 SENDER_KEY = "notifications_sender"
 
@@ -59,14 +60,20 @@ def register_socketio(app):
 
     # The module-level SocketIO keeps options between init_app calls; when a
     # process builds several apps (tests) a stale queue must not carry over.
-    socketio.server_options.pop("client_manager", None)
+    for stale in ("client_manager", "message_queue", "channel"):
+        socketio.server_options.pop(stale, None)
+    queue = {}
+    if app.config["SOCKETIO_MESSAGE_QUEUE"]:
+        queue["client_manager"] = FanOutRedisManager(
+            app.config["REDIS_URL"], batch=app.config["SOCKETIO_FANOUT_BATCH"], channel=app.config["SOCKETIO_CHANNEL"]
+        )
     socketio.init_app(
         app,
-        message_queue=app.config["REDIS_URL"] if app.config["SOCKETIO_MESSAGE_QUEUE"] else None,
-        channel=app.config["SOCKETIO_CHANNEL"],
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         cors_allowed_origins=app.config["CORS_ORIGIN"],
+        **queue,
     )
+    lighten_connections(app, socketio.server)
 
 
 def register_blueprints(app):

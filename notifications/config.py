@@ -44,6 +44,9 @@ class Config:
     SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL", "flask-socketio")
     SOCKETIO_MESSAGE_QUEUE = True
     SOCKETIO_ASYNC_MODE = env_str("SOCKETIO_ASYNC_MODE", "eventlet")
+    # An emit to more clients of one process than this is written in batches of
+    # this size from a background task, so single events need not wait for it.
+    SOCKETIO_FANOUT_BATCH = env_int("SOCKETIO_FANOUT_BATCH", 50)
     CORS_ORIGIN = env_list("CORS_ORIGIN", "http://localhost:5173")
 
     JWT_ACCESS_SECRET = env_str("JWT_ACCESS_SECRET")
@@ -85,8 +88,9 @@ class Config:
                 raise ConfigurationError(f"{name} must be set")
         if settings.get("SOCKETIO_ASYNC_MODE") not in ASYNC_MODES:
             raise ConfigurationError(f"SOCKETIO_ASYNC_MODE must be one of {sorted(ASYNC_MODES)}")
-        if not isinstance(settings.get("EMAIL_SENDERS"), int) or settings["EMAIL_SENDERS"] < 1:
-            raise ConfigurationError("EMAIL_SENDERS must be a whole number of at least 1")
+        for name in ("EMAIL_SENDERS", "SOCKETIO_FANOUT_BATCH"):
+            if not isinstance(settings.get(name), int) or settings[name] < 1:
+                raise ConfigurationError(f"{name} must be a whole number of at least 1")
         if settings.get("MAIL_BACKEND") not in MAIL_BACKENDS:
             raise ConfigurationError(f"MAIL_BACKEND must be one of {sorted(MAIL_BACKENDS)}")
         refuse_wildcard_origin(settings)
