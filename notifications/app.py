@@ -11,6 +11,7 @@ from .config import config_for
 from .controllers.sender import Sender
 from .extensions import socketio
 from .routes import BLUEPRINTS
+from .utils import jwks
 from .utils import redis as redis_util
 from .utils.realtime import FanOutRedisManager, lighten_connections
 
@@ -49,8 +50,9 @@ def configure(app, config):
 
 
 def register_extensions(app):
-    """Bind Redis and Socket.IO to the app."""
+    """Bind Redis, the token keys and Socket.IO to the app."""
     redis_util.init_app(app)
+    jwks.init_app(app)
     register_socketio(app)
 
 
@@ -102,7 +104,7 @@ def register_api_docs(app):
 
 def register_metrics(app):
     """JSON logs, request ids, /metrics, and the email and socket gauges of this service."""
-    from servicekit import init_observability
+    from servicekit.observability import init_observability
 
     metrics = init_observability(app, "notifications")
     metrics.emails = metrics.counter("emails_total", "Emails by outcome (queued, sent, retry, dead)", ["outcome"])

@@ -5,53 +5,45 @@ testing carry obviously fake secrets so a fresh checkout runs; production has no
 secret defaults and refuses to start when a secret is missing, is a dev default,
 or is shorter than 32 bytes.
 """
-from servicekit.config import (  # noqa: F401  (ConfigurationError is part of this module's interface)
-    ConfigurationError,
-    env_bool,
-    env_float,
-    env_int,
-    env_list,
-    env_str,
-    pick_config,
-    refuse_wildcard_origin,
-    require_production_secrets,
+from urllib.parse import urlsplit
+
+# ConfigurationError and the DEV_ secrets are part of this module's interface too.
+from servicekit.config import (  # noqa: F401
+    DEV_SERVICE_TOKEN, ConfigurationError, SharedConfig, config_picker, env_bool, env_float,
+    env_int, env_str, refuse_wildcard_origin, require_production_secrets, require_settings,
 )
 
-
-# B105: dev/test default; production refuses it (config.validate)
-DEV_ACCESS_SECRET = "dev-access-secret-not-for-production-0000"  # nosec B105
-DEV_SERVICE_TOKEN = "dev-service-token-not-for-production-0000"  # nosec B105
-DEV_DEFAULT_SECRETS = {DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN}
+DEV_DEFAULT_SECRETS = {DEV_SERVICE_TOKEN}
+# user_management's public keys in development (make dev runs it on port 3000).
+DEV_JWKS_URL = "http://127.0.0.1:3000/.well-known/jwks.json"
 ASYNC_MODES = {"eventlet", "gevent", "threading"}
 MAIL_BACKENDS = {"smtp", "console"}
 
 
+class Config(SharedConfig):
+    """Settings shared by every environment (with those of `SharedConfig`)."""
 
-
-class Config:
-    """Settings shared by every environment."""
-
-    ENV_NAME = "base"
-    TESTING = False
     PORT = env_int("PORT", 4000)
 
-    REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
     # Every Redis key this service uses starts with this prefix, so several
     # deployments (or test runs) can share one Redis.
     REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "notif")
-    # Pub/sub channel of the Socket.IO message queue; user_management's
-    # write-only emitter must publish on the same one.
-    SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL", "flask-socketio")
     SOCKETIO_MESSAGE_QUEUE = True
     SOCKETIO_ASYNC_MODE = env_str("SOCKETIO_ASYNC_MODE", "eventlet")
     # An emit to more clients of one process than this is written in batches of
     # this size from a background task, so single events need not wait for it.
     SOCKETIO_FANOUT_BATCH = env_int("SOCKETIO_FANOUT_BATCH", 50)
-    CORS_ORIGIN = env_list("CORS_ORIGIN", "http://localhost:5173")
 
-    JWT_ACCESS_SECRET = env_str("JWT_ACCESS_SECRET")
-    JWT_ALGORITHM = "HS256"
-    NOTIFICATIONS_SERVICE_TOKEN = env_str("NOTIFICATIONS_SERVICE_TOKEN")
+    # Access tokens are verified with user_management's public keys (no secret here can mint one).
+    JWKS_URL = env_str("JWKS_URL")
+    JWKS_CACHE_SECONDS = env_float("JWKS_CACHE_SECONDS", 300)
+    # An unknown kid fetches the key set again, at most this often (a rotated key is picked up at once).
+    JWKS_REFRESH_COOLDOWN = env_float("JWKS_REFRESH_COOLDOWN", 1)
+    JWKS_TIMEOUT = env_float("JWKS_TIMEOUT", 3)
+    # `iss` and `aud` that access tokens must carry (user_management's JWT_ISSUER / JWT_AUDIENCE,
+    # both FRONTEND_URL by default); checked when set, required in production.
+    JWT_ISSUER = env_str("JWT_ISSUER")
+    JWT_AUDIENCE = env_str("JWT_AUDIENCE")
 
     MAIL_BACKEND = env_str("MAIL_BACKEND", "smtp")
     MAIL_SERVER = env_str("SMTP_HOST", "127.0.0.1")
@@ -83,9 +75,9 @@ class Config:
     @classmethod
     def validate(cls, settings):
         """Raise ConfigurationError when `settings` cannot run; called by the factory."""
-        for name in ("JWT_ACCESS_SECRET", "NOTIFICATIONS_SERVICE_TOKEN"):
-            if not settings.get(name):
-                raise ConfigurationError(f"{name} must be set")
+        require_settings(settings, ("JWKS_URL", "NOTIFICATIONS_SERVICE_TOKEN"))
+        if urlsplit(settings["JWKS_URL"]).scheme not in ("http", "https"):
+            raise ConfigurationError("JWKS_URL must be an http(s) URL (user_management's /.well-known/jwks.json)")
         if settings.get("SOCKETIO_ASYNC_MODE") not in ASYNC_MODES:
             raise ConfigurationError(f"SOCKETIO_ASYNC_MODE must be one of {sorted(ASYNC_MODES)}")
         for name in ("EMAIL_SENDERS", "SOCKETIO_FANOUT_BATCH"):
@@ -100,7 +92,7 @@ class DevelopmentConfig(Config):
     """`make dev`: fake secrets; e-mails printed to stdout when no SMTP_HOST is set."""
 
     ENV_NAME = "development"
-    JWT_ACCESS_SECRET = env_str("JWT_ACCESS_SECRET", DEV_ACCESS_SECRET)
+    JWKS_URL = env_str("JWKS_URL", DEV_JWKS_URL)
     NOTIFICATIONS_SERVICE_TOKEN = env_str("NOTIFICATIONS_SERVICE_TOKEN", DEV_SERVICE_TOKEN)
     MAIL_BACKEND = env_str("MAIL_BACKEND", "smtp" if env_str("SMTP_HOST") else "console")
 
@@ -127,18 +119,12 @@ class ProductionConfig(Config):
     def validate(cls, settings):
         """Refuse missing, default or short secrets and the console mail backend."""
         super().validate(settings)
-        require_production_secrets(settings, ("JWT_ACCESS_SECRET", "NOTIFICATIONS_SERVICE_TOKEN"), DEV_DEFAULT_SECRETS)
+        require_production_secrets(settings, ("NOTIFICATIONS_SERVICE_TOKEN",), DEV_DEFAULT_SECRETS)
+        for name in ("JWT_ISSUER", "JWT_AUDIENCE"):
+            if not settings.get(name):
+                raise ConfigurationError(f"{name} must be set in production (user_management's, FRONTEND_URL by default)")
         if settings["MAIL_BACKEND"] != "smtp":
             raise ConfigurationError("MAIL_BACKEND=console prints e-mails to stdout; production needs smtp")
 
 
-CONFIGS = {
-    "development": DevelopmentConfig,
-    "testing": TestingConfig,
-    "production": ProductionConfig,
-}
-
-
-def config_for(name=None):
-    """Return the config class for `name`, or for `APP_ENV` (default development)."""
-    return pick_config(CONFIGS, name)
+config_for = config_picker(DevelopmentConfig, TestingConfig, ProductionConfig)

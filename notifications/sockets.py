@@ -1,15 +1,16 @@
 """Socket.IO handlers: authenticate on connect and join the user's rooms.
 
-Events other services emit (through the Redis message queue, to these rooms):
-`notification` {type, message, timestamp, data} and
-`inviteStatusUpdate` {inviteId, email, role, status, organization, timestamp}.
+Rooms, and the events other services emit to them through the Redis message queue, are
+defined in `servicekit.contract`.
 """
 from flask import current_app, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
-from .controllers.notify import org_room, role_room, user_room
+from servicekit.contract import org_room, role_room, user_room
+
 from .exceptions import InvalidToken
 from .extensions import socketio
+from .utils import jwks
 from .utils.tokens import verify_access_token
 
 
@@ -18,9 +19,8 @@ def on_connect(auth=None):
     """Accept only a valid access token in `auth.token`; join user, role and org rooms."""
     token = auth.get("token") if isinstance(auth, dict) else None
     try:
-        claims = verify_access_token(
-            token, current_app.config["JWT_ACCESS_SECRET"], current_app.config["JWT_ALGORITHM"]
-        )
+        claims = verify_access_token(token, jwks.client(), current_app.config["JWT_ISSUER"],
+                                     current_app.config["JWT_AUDIENCE"])
     except InvalidToken as exc:
         raise ConnectionRefusedError(exc.message) from None
     session["user_id"] = claims["sub"]

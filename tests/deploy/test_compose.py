@@ -1,4 +1,4 @@
-"""docker-compose.yml, the Dockerfiles and .env.example keep their promises.
+"""docker-compose.yml, the Dockerfile and .env.example keep their promises.
 
 The Compose Specification's JSON schema comes from the check-jsonschema
 package (its vendored copy of compose-spec.json), so validation runs offline.
@@ -17,15 +17,18 @@ from ruamel.yaml import YAML
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+DOCKERFILE = REPO_ROOT / "Dockerfile"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
 
 APP_SERVICES = ("user_management", "notifications")
+PORTS = {"user_management": "3000", "notifications": "4000"}
 # What each app service must wait for, healthy.
 DATA_DEPENDENCIES = {"user_management": {"mongodb", "redis"}, "notifications": {"redis"}}
 REQUIRED_SECRETS = (
     "MONGO_ROOT_USERNAME",
     "MONGO_ROOT_PASSWORD",
     "REDIS_PASSWORD",
+    "JWT_KEYS_DIR",
     "JWT_ACCESS_SECRET",
     "JWT_REFRESH_SECRET",
     "NOTIFICATIONS_SERVICE_TOKEN",
@@ -34,14 +37,14 @@ REQUIRED_SECRETS = (
 # Every setting the two services read (see their config.py).
 SERVICE_SETTINGS = {
     "user_management": (
-        "APP_ENV PORT MONGODB_URI REDIS_URL REDIS_KEY_PREFIX SOCKETIO_CHANNEL JWT_ACCESS_SECRET "
-        "JWT_REFRESH_SECRET JWT_ACCESS_EXPIRES JWT_REFRESH_EXPIRES REFRESH_FAMILY_MAX_AGE CORS_ORIGIN "
+        "APP_ENV PORT MONGODB_URI REDIS_URL REDIS_KEY_PREFIX SOCKETIO_CHANNEL JWT_ACCESS_SECRET JWT_SIGNING_KEYS "
+        "JWT_ALGORITHM JWT_ISSUER JWT_AUDIENCE JWT_REFRESH_SECRET JWT_ACCESS_EXPIRES JWT_REFRESH_EXPIRES REFRESH_FAMILY_MAX_AGE CORS_ORIGIN "
         "FRONTEND_URL NOTIFICATIONS_URL NOTIFICATIONS_SERVICE_TOKEN TOTP_ENCRYPTION_KEY TOTP_ISSUER "
         "RATELIMIT_API RATELIMIT_LOGIN_FAILURES PROXY_COUNT FORCE_HTTPS BOOTSTRAP_ADMIN_EMAIL "
         "BOOTSTRAP_ADMIN_PASSWORD OUTBOX_POLL_INTERVAL"
     ).split(),
     "notifications": (
-        "APP_ENV PORT REDIS_URL REDIS_KEY_PREFIX SOCKETIO_CHANNEL JWT_ACCESS_SECRET "
+        "APP_ENV PORT REDIS_URL REDIS_KEY_PREFIX SOCKETIO_CHANNEL JWKS_URL JWT_ISSUER JWT_AUDIENCE "
         "NOTIFICATIONS_SERVICE_TOKEN SMTP_HOST SMTP_PORT SMTP_USER SMTP_PASS SMTP_FROM SMTP_TLS "
         "CORS_ORIGIN SOCKETIO_ASYNC_MODE MAIL_BACKEND"
     ).split(),
@@ -49,6 +52,7 @@ SERVICE_SETTINGS = {
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 FAKE_ENV = {name: f"fake-{name.lower()}" for name in REQUIRED_SECRETS}
+FAKE_ENV["JWT_KEYS_DIR"] = "./jwt-keys"  # a host directory (a bare name would be a named volume)
 
 
 def load_yaml(path):
@@ -150,7 +154,7 @@ def test_every_dependency_waits_for_health(compose):
         for target, condition in depends_on.items():
             assert condition == {"condition": "service_healthy"}, f"{name} -> {target}"
             has_check = "healthcheck" in compose["services"][target] or (
-                "HEALTHCHECK" in (REPO_ROOT / target / "Dockerfile").read_text()
+                "build" in compose["services"][target] and "HEALTHCHECK" in DOCKERFILE.read_text()
             )
             assert has_check, f"{target} has no healthcheck to wait for"
     for name, needed in DATA_DEPENDENCIES.items():
@@ -172,9 +176,11 @@ def test_no_container_names(compose):
     assert not [name for name, service in compose["services"].items() if "container_name" in service]
 
 
-def test_apps_build_from_their_dockerfiles(compose):
+def test_apps_build_from_the_one_dockerfile_with_their_name_and_port(compose):
     for name in APP_SERVICES:
-        assert compose["services"][name]["build"] == {"context": ".", "dockerfile": f"{name}/Dockerfile"}
+        service = compose["services"][name]
+        assert service["build"] == {"context": ".", "args": {"SERVICE": name, "PORT": PORTS[name]}}
+        assert service["environment"]["PORT"] == PORTS[name]
 
 
 def test_apps_get_every_setting_they_read(compose):
@@ -184,6 +190,17 @@ def test_apps_get_every_setting_they_read(compose):
         assert environment["APP_ENV"] == "production"
     assert compose["services"]["user_management"]["environment"]["PROXY_COUNT"] == "1"
     assert compose["services"]["user_management"]["environment"]["NOTIFICATIONS_URL"] == "http://notifications:4000"
+
+
+def test_only_user_management_holds_token_keys(compose):
+    """notifications verifies with the public keys; the signing keys and HMAC secret stay with user_management."""
+    notifications = compose["services"]["notifications"]
+    assert notifications["environment"]["JWKS_URL"] == "http://user_management:3000/.well-known/jwks.json"
+    assert not {"JWT_ACCESS_SECRET", "JWT_SIGNING_KEYS", "JWT_REFRESH_SECRET"} & set(notifications["environment"])
+    assert not notifications.get("volumes")
+    user_management = compose["services"]["user_management"]
+    assert user_management["volumes"] == ["${JWT_KEYS_DIR:?JWT_KEYS_DIR is required (see .env.example)}:/run/jwt-keys:ro"]
+    assert user_management["environment"]["JWT_SIGNING_KEYS"].startswith("/run/jwt-keys/")
 
 
 def test_required_secrets_use_the_required_form():
@@ -212,19 +229,43 @@ def test_env_example_documents_every_variable():
     assert everything <= documented, everything - documented
 
 
-@pytest.mark.parametrize("service, app", [("user_management", "user_management_app"), ("notifications", "notifications_app")])
-def test_dockerfile(service, app):
-    lines = [line.strip() for line in (REPO_ROOT / service / "Dockerfile").read_text().splitlines()]
+def _dockerfile_lines():
+    return [line.strip() for line in DOCKERFILE.read_text().splitlines()]
+
+
+def test_dockerfile():
+    lines = _dockerfile_lines()
     assert lines[[i for i, line in enumerate(lines) if line and not line.startswith("#")][0]] == "FROM python:3.11-slim"
+    assert "ARG SERVICE" in lines and "ARG PORT" in lines
     requirements = lines.index("COPY requirements/base.txt requirements/base.txt")
     install = lines.index("RUN pip install -r requirements/base.txt")
-    code = lines.index(f"COPY {service}/ {service}/")
+    code = lines.index("COPY ${SERVICE}/ ${SERVICE}/")
     assert requirements < install < code
     user = lines.index("USER app")
     assert code < user and not any(line.startswith("USER root") for line in lines)
     assert any(line.startswith("HEALTHCHECK") for line in lines)
     assert any("urllib.request" in line and "/health" in line for line in lines)
-    assert lines[-1] == f'CMD ["gunicorn", "-c", "{service}/gunicorn.conf.py", "wsgi:{app}"]'
+    assert lines[-1] == 'CMD ["sh", "-c", "exec gunicorn -c \\"$SERVICE/gunicorn.conf.py\\" \\"wsgi:${SERVICE}_app\\""]'
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_dockerfile_command_finds_the_services_gunicorn_config_and_app(service):
+    """What the CMD names for SERVICE exists: `<service>/gunicorn.conf.py` and `wsgi:<service>_app`."""
+    assert (REPO_ROOT / service / "gunicorn.conf.py").is_file()
+    assert f'name == "{service}_app"' in (REPO_ROOT / "wsgi.py").read_text()
+
+
+def test_dockerfile_refuses_an_unknown_service_or_port():
+    """The build stops early without a known SERVICE (the COPY would take the whole context) or a PORT."""
+    lines = DOCKERFILE.read_text().split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith('RUN case "$SERVICE"'))
+    end = next(i for i in range(start, len(lines)) if not lines[i].endswith("\\"))
+    script = "\n".join(line.rstrip("\\") for line in lines[start:end + 1])[len("RUN "):]
+    for service, port, ok in [("user_management", "3000", True), ("notifications", "4000", True),
+                              ("", "3000", False), ("tests", "3000", False), ("notifications", "", False),
+                              ("notifications", "40a0", False)]:
+        result = subprocess.run(["sh", "-c", script], env={"SERVICE": service, "PORT": port}, capture_output=True)
+        assert (result.returncode == 0) == ok, (service, port, result.stderr)
 
 
 def _local_packages_imported_by(service):
@@ -239,9 +280,9 @@ def _local_packages_imported_by(service):
 
 @pytest.mark.parametrize("service", APP_SERVICES)
 def test_dockerfile_copies_every_local_package_the_service_imports(service):
-    text = (REPO_ROOT / service / "Dockerfile").read_text()
-    for package in _local_packages_imported_by(service):
-        assert f"COPY {package}/ {package}/" in text, f"{service} imports {package}, which its image lacks"
+    lines = _dockerfile_lines()
+    for package in _local_packages_imported_by(service) - {service}:
+        assert f"COPY {package}/ {package}/" in lines, f"{service} imports {package}, which its image lacks"
 
 
 def test_dockerignore():

@@ -1,13 +1,12 @@
 """Fixtures for the notifications tests: an app per test on its own Redis key prefix."""
-import time
 import uuid
 
-import jwt
 import pytest
 import redis
 
 from notifications import create_app
-from notifications.config import DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN
+from notifications.config import DEV_SERVICE_TOKEN
+from support.jwks import JwksServer, mint
 from support.processes import SmtpServer
 from notifications.utils.redis import delete_prefixed
 
@@ -51,8 +50,16 @@ def module_smtp_server():
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def jwks_server():
+    """user_management's JWKS as far as these tests go: one key, served on 127.0.0.1."""
+    server = JwksServer().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def make_app(redis_prefix, smtp_server):
+def make_app(redis_prefix, smtp_server, jwks_server):
     """Build a testing app on the test's prefix; keyword arguments override settings."""
 
     def make(**overrides):
@@ -68,6 +75,8 @@ def make_app(redis_prefix, smtp_server):
             "EMAIL_MAX_ATTEMPTS": 3,
             "EMAIL_RETRY_BASE_SECONDS": 0,
             "CORS_ORIGIN": [ALLOWED_ORIGIN],
+            "JWKS_URL": jwks_server.url,
+            "JWKS_REFRESH_COOLDOWN": 0,
             **overrides,
         }
         return create_app(settings)
@@ -99,16 +108,11 @@ def service_headers():
     return {"X-Service-Token": DEV_SERVICE_TOKEN}
 
 
-def mint_token(sub="user-1", role="client_user", org="org-1", type_="access", expires_in=300,
-               secret=DEV_ACCESS_SECRET, algorithm="HS256", **extra):
-    """Mint a token with the claims user_management puts in its access tokens."""
-    now = int(time.time())
-    claims = {"sub": sub, "role": role, "org": org, "type": type_, "iat": now, "exp": now + expires_in,
-              "jti": uuid.uuid4().hex, **extra}
-    return jwt.encode(claims, secret, algorithm=algorithm)
-
-
 @pytest.fixture
-def token():
-    """The token minting helper."""
-    return mint_token
+def token(jwks_server):
+    """Mint an access token signed with the served key: `token(sub=..., role=..., org=..., key=...)`."""
+
+    def make(key=None, **claims):
+        return mint(key or jwks_server.keyset.signing_key, **claims)
+
+    return make

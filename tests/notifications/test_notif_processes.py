@@ -27,7 +27,7 @@ SERVICE = {"X-Service-Token": DEV_SERVICE_TOKEN}
 class Cluster:
     """Two notifications processes (A and B) on one Redis prefix and channel."""
 
-    def __init__(self, worker_class, prefix, smtp_port):
+    def __init__(self, worker_class, prefix, smtp_port, jwks_url):
         self.worker_class = worker_class
         self.prefix = prefix
         self.channel = f"{prefix}:socketio"
@@ -43,6 +43,7 @@ class Cluster:
             "SMTP_PORT": str(smtp_port),
             "SMTP_FROM": "no-reply@example.com",
             "EMAIL_POLL_SECONDS": "0.2",
+            "JWKS_URL": jwks_url,
         }
         self.processes = []
         self.a = self.start()
@@ -71,10 +72,10 @@ def smtp(module_smtp_server):
 
 
 @pytest.fixture(scope="module", params=["eventlet", "gevent"])
-def cluster(request, smtp):
+def cluster(request, smtp, jwks_server):
     """Processes A and B under one worker class; their Redis keys are removed afterwards."""
     prefix = f"test-{uuid.uuid4().hex}"
-    cluster = Cluster(request.param, prefix, smtp.port)
+    cluster = Cluster(request.param, prefix, smtp.port, jwks_server.url)
     yield cluster
     cluster.stop()
     client = redis.Redis.from_url(REDIS_URL)

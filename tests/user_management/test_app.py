@@ -1,7 +1,11 @@
 """The application factory, configuration, health, headers, CORS and proxies."""
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from user_management import create_app
+from user_management.utils.signing_keys import KeySet, new_key, write_keyset
 from user_management.config import (DEV_ACCESS_SECRET, DEV_TOTP_ENCRYPTION_KEY, ConfigurationError, ProductionConfig, TestingConfig,
                                      config_for)
 
@@ -9,10 +13,24 @@ STRONG = "s" * 48
 FERNET_KEY = "c3Ryb25nLXRvdHAta2V5LWZvci1wcm9kdWN0aW9uISE="
 
 
+@pytest.fixture(scope="module", autouse=True)
+def production_keyset():
+    """A keyset file, which production needs to start."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "keys.json"
+        write_keyset(path, KeySet([new_key()]))
+        PRODUCTION_FILES["JWT_SIGNING_KEYS"] = str(path)
+        yield path
+
+
+PRODUCTION_FILES = {}
+
+
 def production_settings(**overrides):
     settings = dict(JWT_ACCESS_SECRET=STRONG + "a", JWT_REFRESH_SECRET=STRONG + "r",
                     NOTIFICATIONS_SERVICE_TOKEN=STRONG + "n", TOTP_ENCRYPTION_KEY=FERNET_KEY,
-                    MONGODB_URI="mongodb://db.internal/user_management")
+                    MONGODB_URI="mongodb://db.internal/user_management", JWT_ALGORITHM="EdDSA",
+                    FRONTEND_URL="https://app.example.com", **PRODUCTION_FILES)
     settings.update(overrides)
     return settings
 

@@ -2,6 +2,8 @@
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
+from servicekit.contract import INVITE_ACCEPTED
+
 from ..exceptions import Conflict, Forbidden, Gone, NotFound
 from ..models import Invite, Organization, User, get_or_404
 from ..models import audit_event as events
@@ -168,7 +170,7 @@ def _announce_acceptance(invite, user):
     if inviter is not None:
         notify_user(
             str(inviter.id),
-            "inviteAccepted",
+            INVITE_ACCEPTED,
             f"{user.full_name} ({user.email}) accepted your invite",
             {"inviteId": str(invite.id), "userId": str(user.id), "email": user.email, "role": user.role},
         )

@@ -1,6 +1,8 @@
 """Field types shared by the schemas."""
 from marshmallow import ValidationError, fields, validate
 
+from servicekit.contract import NAME_MAX_LENGTH, name_validators
+
 from ..utils.passwords import MAX_LENGTH, policy_problems
 from ..utils.timeutil import isoformat
 
@@ -27,7 +29,7 @@ class Password(fields.String):
 
 def name_field(data_key, required=True):
     """A person's first or last name."""
-    return fields.String(required=required, data_key=data_key, validate=validate.Length(min=1, max=100))
+    return fields.String(required=required, data_key=data_key, validate=name_validators(NAME_MAX_LENGTH))
 
 
 def given_password(data_key="password"):

@@ -1,6 +1,8 @@
 """Request schemas of the invite endpoints."""
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError
 
+from servicekit.contract import ORGANIZATION_NAME_MAX_LENGTH, name_validators
+
 from ..models.invite import ACCEPTED, EXPIRED, PENDING, REVOKED
 from ..utils.roles import CLIENT_ADMIN, ROLES
 from .fields import NormalizedEmail, Password, name_field
@@ -11,7 +13,8 @@ class InviteCreateSchema(Schema):
 
     email = NormalizedEmail(required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    organization_name = fields.String(data_key="organizationName", validate=validate.Length(min=1, max=120))
+    organization_name = fields.String(data_key="organizationName",
+                                      validate=name_validators(ORGANIZATION_NAME_MAX_LENGTH))
 
     @validates_schema
     def _organization_name_for_client_admin(self, data, **kwargs):

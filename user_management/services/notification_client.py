@@ -13,6 +13,8 @@ from datetime import timedelta
 import requests
 from flask import current_app, g, has_request_context
 
+from servicekit.contract import IDEMPOTENCY_KEY_HEADER, SERVICE_TOKEN_HEADER
+
 from ..models import EmailOutbox
 from ..utils.timeutil import utcnow
 
@@ -49,7 +51,8 @@ def deliver_due(limit=100):
 def _hand_over(job):
     """POST one job to notifications: None when accepted, else what went wrong."""
     config = current_app.config
-    headers = {"X-Service-Token": config["NOTIFICATIONS_SERVICE_TOKEN"] or "", "Idempotency-Key": str(job.id)}
+    headers = {SERVICE_TOKEN_HEADER: config["NOTIFICATIONS_SERVICE_TOKEN"] or "",
+               IDEMPOTENCY_KEY_HEADER: str(job.id)}
     if job.request_id:
         headers["X-Request-ID"] = job.request_id
     try:

@@ -8,7 +8,7 @@ challenge's attempts atomically, so parallel guesses cannot exceed the limit.
 from flask import current_app
 
 from ..exceptions import Unauthorized
-from ..models import TwoFactorChallenge
+from ..models import TwoFactorChallenge, WebAuthnCredential
 from ..models import audit_event as events
 from ..models.lookup import object_id
 from ..models.two_factor import LOGIN, OTP_ENROLL, TOTP_ENROLL, VOID
@@ -104,7 +104,18 @@ def start_login(user):
         challenge = new_otp_challenge(user, LOGIN)
         body["message"] = "OTP sent to your email"
     body["twoFactorToken"] = challenge_token(challenge)
+    body["twoFactorMethods"] = offered_methods(user, method)
     return body
+
+
+def offered_methods(user, method):
+    """What can finish this login: the required method, a passkey (any policy), a recovery code."""
+    offered = [method]
+    if WebAuthnCredential.objects(user=user).count():
+        offered.append("passkey")
+    if user.recovery_codes:
+        offered.append("recovery_code")
+    return offered
 
 
 def resolve(two_factor_token, user_id, purposes, method=None):
