@@ -156,12 +156,12 @@ def test_other_background_tasks_still_run(eventlet_server):
 
 
 @pytest.fixture
-def server_process():
+def server_process(jwks_server):
     """One notifications process (gunicorn, eventlet) that fans out to more than 2 clients in batches of 2."""
     prefix = f"test-{uuid.uuid4().hex}"
     env = {"APP_ENV": "development", "REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": prefix,
            "SOCKETIO_CHANNEL": f"{prefix}:socketio", "CORS_ORIGIN": "http://localhost:5173",
-           "EMAIL_SENDER_ENABLED": "false", "SOCKETIO_FANOUT_BATCH": "2"}
+           "EMAIL_SENDER_ENABLED": "false", "SOCKETIO_FANOUT_BATCH": "2", "JWKS_URL": jwks_server.url}
     url, process = start_notifications(env, worker_class="eventlet")
     yield url, env["SOCKETIO_CHANNEL"], process
     stop_process(process)
