@@ -9,10 +9,11 @@ from servicekit.errors import register_error_handlers
 from .commands import COMMANDS
 from .config import config_for
 from .controllers.sender import Sender
-from .extensions import mail, socketio
+from .extensions import socketio
 from .routes import BLUEPRINTS
 from .utils import jwks
 from .utils import redis as redis_util
+from .utils.realtime import FanOutRedisManager, lighten_connections
 
 SENDER_KEY = "notifications_sender"
 
@@ -49,10 +50,9 @@ def configure(app, config):
 
 
 def register_extensions(app):
-    """Bind Redis, Flask-Mail, the token keys and Socket.IO to the app."""
+    """Bind Redis, the token keys and Socket.IO to the app."""
     redis_util.init_app(app)
     jwks.init_app(app)
-    mail.init_app(app)
     register_socketio(app)
 
 
@@ -62,14 +62,20 @@ def register_socketio(app):
 
     # The module-level SocketIO keeps options between init_app calls; when a
     # process builds several apps (tests) a stale queue must not carry over.
-    socketio.server_options.pop("client_manager", None)
+    for stale in ("client_manager", "message_queue", "channel"):
+        socketio.server_options.pop(stale, None)
+    queue = {}
+    if app.config["SOCKETIO_MESSAGE_QUEUE"]:
+        queue["client_manager"] = FanOutRedisManager(
+            app.config["REDIS_URL"], batch=app.config["SOCKETIO_FANOUT_BATCH"], channel=app.config["SOCKETIO_CHANNEL"]
+        )
     socketio.init_app(
         app,
-        message_queue=app.config["REDIS_URL"] if app.config["SOCKETIO_MESSAGE_QUEUE"] else None,
-        channel=app.config["SOCKETIO_CHANNEL"],
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         cors_allowed_origins=app.config["CORS_ORIGIN"],
+        **queue,
     )
+    lighten_connections(app, socketio.server)
 
 
 def register_blueprints(app):
@@ -115,4 +121,4 @@ def register_sender(app):
         return
     sender = Sender(app)
     app.extensions[SENDER_KEY] = sender
-    socketio.start_background_task(sender.run)
+    sender.start()

@@ -30,6 +30,9 @@ class Config(SharedConfig):
     REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "notif")
     SOCKETIO_MESSAGE_QUEUE = True
     SOCKETIO_ASYNC_MODE = env_str("SOCKETIO_ASYNC_MODE", "eventlet")
+    # An emit to more clients of one process than this is written in batches of
+    # this size from a background task, so single events need not wait for it.
+    SOCKETIO_FANOUT_BATCH = env_int("SOCKETIO_FANOUT_BATCH", 50)
 
     # Access tokens are verified with user_management's public keys (no secret here can mint one).
     JWKS_URL = env_str("JWKS_URL")
@@ -51,9 +54,6 @@ class Config(SharedConfig):
     # SMTP_TLS: "true" for STARTTLS, "ssl" for implicit TLS (port 465), else plain.
     MAIL_USE_TLS = env_str("SMTP_TLS", "false").lower() in {"1", "true", "yes", "on", "starttls"}
     MAIL_USE_SSL = env_str("SMTP_TLS", "false").lower() == "ssl"
-    # Flask-Mail silently drops mail when TESTING unless told otherwise; the
-    # backend switch is MAIL_BACKEND, never this flag.
-    MAIL_SUPPRESS_SEND = False
     SMTP_TIMEOUT = env_float("SMTP_TIMEOUT", 10)
     PRODUCT_NAME = env_str("PRODUCT_NAME", "User Management")
 
@@ -65,6 +65,9 @@ class Config(SharedConfig):
     # it must exceed the longest possible send (SMTP_TIMEOUT per SMTP step).
     EMAIL_CLAIM_IDLE_SECONDS = env_float("EMAIL_CLAIM_IDLE_SECONDS", 120)
     EMAIL_POLL_SECONDS = env_float("EMAIL_POLL_SECONDS", 1)
+    # Sender loops per process, each with its own SMTP connection kept open
+    # while jobs keep coming: SMTP round trips overlap instead of queueing.
+    EMAIL_SENDERS = env_int("EMAIL_SENDERS", 4)
     EMAIL_IDEMPOTENCY_TTL_SECONDS = env_int("EMAIL_IDEMPOTENCY_TTL_SECONDS", 7 * 24 * 3600)
 
     MAX_CONTENT_LENGTH = 256 * 1024
@@ -77,6 +80,9 @@ class Config(SharedConfig):
             raise ConfigurationError("JWKS_URL must be an http(s) URL (user_management's /.well-known/jwks.json)")
         if settings.get("SOCKETIO_ASYNC_MODE") not in ASYNC_MODES:
             raise ConfigurationError(f"SOCKETIO_ASYNC_MODE must be one of {sorted(ASYNC_MODES)}")
+        for name in ("EMAIL_SENDERS", "SOCKETIO_FANOUT_BATCH"):
+            if not isinstance(settings.get(name), int) or settings[name] < 1:
+                raise ConfigurationError(f"{name} must be a whole number of at least 1")
         if settings.get("MAIL_BACKEND") not in MAIL_BACKENDS:
             raise ConfigurationError(f"MAIL_BACKEND must be one of {sorted(MAIL_BACKENDS)}")
         refuse_wildcard_origin(settings)

@@ -1,6 +1,4 @@
 """Extension objects, created once here and bound to an app in `create_app`."""
-from flask_mail import Mail
 from flask_socketio import SocketIO
 
 socketio = SocketIO()
-mail = Mail()

@@ -10,7 +10,7 @@ from flask import current_app
 
 from ..exceptions import PermanentEmailError
 from ..extensions import socketio
-from ..utils.mailer import build_message, deliver, is_permanent_smtp_error, render_job
+from ..utils.mailer import SmtpSession, deliver, is_permanent_smtp_error, render_job
 from ..utils.queue import consumer_name
 from .email import get_queue
 
@@ -22,28 +22,34 @@ def backoff_seconds(attempts, base, cap):
     return min(cap, base * (2 ** max(0, attempts - 1)))
 
 
-def send_queued(consumer=None, block_seconds=None):
+def send_queued(consumer=None):
     """Run one pass over the queue: promote due retries, reclaim stale jobs, send new ones.
 
-    Without `block_seconds` the pass reads until the stream is empty and returns;
-    each job is attempted at most once per pass, so callers (the CLI, tests)
-    drive retries one attempt at a time. Returns counts by outcome.
+    The pass reads until the stream is empty and returns; each job is attempted
+    at most once per pass, so callers (the CLI, tests) drive retries one attempt
+    at a time. Returns counts by outcome.
     """
-    config = current_app.config
     queue = get_queue()
     consumer = consumer or consumer_name()
+    session = SmtpSession(current_app.config)
     stats = Counter()
-    queue.ensure_group()
+    try:
+        queue.ensure_group()
+        _housekeeping(queue, consumer, session, stats)
+        while entries := queue.read_new(consumer):
+            for entry_id, raw in entries:
+                _count(stats, _process(queue, entry_id, raw, session))
+    finally:
+        session.close()
+    return stats
+
+
+def _housekeeping(queue, consumer, session, stats):
+    """Move due retries back into the stream and send the jobs a crashed sender left pending."""
     stats["promoted"] += queue.promote_due()
-    for entry_id, raw in queue.claim_stale(consumer, config["EMAIL_CLAIM_IDLE_SECONDS"]):
+    for entry_id, raw in queue.claim_stale(consumer, current_app.config["EMAIL_CLAIM_IDLE_SECONDS"]):
         stats["reclaimed"] += 1
-        _count(stats, _process(queue, entry_id, raw))
-    while True:
-        entries = queue.read_new(consumer, block_seconds=block_seconds)
-        for entry_id, raw in entries:
-            _count(stats, _process(queue, entry_id, raw))
-        if block_seconds or not entries:
-            return stats
+        _count(stats, _process(queue, entry_id, raw, session))
 
 
 def _count(stats, outcome):
@@ -54,8 +60,8 @@ def _count(stats, outcome):
         metrics.emails.labels(outcome).inc()
 
 
-def _process(queue, entry_id, raw):
-    """Send one job and move it on; return the outcome name."""
+def _process(queue, entry_id, raw, session):
+    """Send one job through `session` and move it on; return the outcome name."""
     config = current_app.config
     try:
         job = json.loads(raw)
@@ -70,7 +76,7 @@ def _process(queue, entry_id, raw):
         return "skipped"
     try:
         subject, html, text = render_job(job)
-        deliver(build_message(job["to"], subject, html, text))
+        deliver(job["to"], subject, html, text, session)
     except PermanentEmailError as exc:
         return _dead(queue, entry_id, job, exc.message)
     except Exception as exc:  # noqa: BLE001 - any failure of a send is retried, the loop must live on
@@ -106,29 +112,62 @@ def _describe(exc):
 
 
 class Sender:
-    """The background sender of one process."""
+    """The background senders of one process: EMAIL_SENDERS loops, each with its own SMTP connection."""
 
     def __init__(self, app):
         self.app = app
-        self.consumer = consumer_name()
+        self.count = app.config["EMAIL_SENDERS"]
         self.stopping = threading.Event()
         self.stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._running = 0
+
+    def start(self):
+        """Start the loops as background tasks of the app's async mode."""
+        self._running = self.count
+        for _ in range(self.count):
+            socketio.start_background_task(self.run)
 
     def run(self):
-        """Send jobs until stop() is called; Redis outages are waited out."""
-        pause = 1
-        with self.app.app_context():
+        """One sender loop: send jobs until stop() is called; Redis outages are waited out."""
+        try:
+            with self.app.app_context():
+                self._loop(consumer_name(), SmtpSession(self.app.config))
+        finally:
+            with self._lock:
+                self._running -= 1
+                if self._running <= 0:
+                    self.stopped.set()
+
+    def _loop(self, consumer, session):
+        """Read one job at a time (so the loops share a burst), keep the connection while jobs keep coming."""
+        config = self.app.config
+        poll = config["EMAIL_POLL_SECONDS"]
+        queue = get_queue()
+        stats = Counter()
+        pause, housekeeping_due = 1, 0.0
+        try:
             while not self.stopping.is_set():
                 try:
-                    send_queued(self.consumer, block_seconds=self.app.config["EMAIL_POLL_SECONDS"])
+                    if time.monotonic() >= housekeeping_due:
+                        queue.ensure_group()
+                        _housekeeping(queue, consumer, session, stats)
+                        housekeeping_due = time.monotonic() + poll
+                    entries = queue.read_new(consumer, count=1, block_seconds=poll)
+                    if not entries:
+                        # Idle for a poll interval: give the connection back rather than let the server time it out.
+                        session.close()
+                    for entry_id, raw in entries:
+                        _count(stats, _process(queue, entry_id, raw, session))
                     pause = 1
                 except redis.RedisError as exc:
                     log.warning("email sender cannot reach Redis (%s), pausing %ss", type(exc).__name__, pause)
                     socketio.sleep(pause)
                     pause = min(pause * 2, 30)
-        self.stopped.set()
+        finally:
+            session.close()
 
     def stop(self, timeout=None):
-        """Ask the loop to stop after the job in hand; wait up to `timeout` seconds."""
+        """Ask the loops to stop after the job in hand; wait up to `timeout` seconds."""
         self.stopping.set()
         return self.stopped.wait(timeout)

@@ -21,11 +21,11 @@ def test_testing_app(app):
 
 
 def test_message_queue_uses_channel(make_app, redis_prefix):
-    """With the queue on, Socket.IO uses Redis on the configured channel."""
-    make_app(SOCKETIO_MESSAGE_QUEUE=True)
+    """With the queue on, Socket.IO uses Redis on the configured channel (batching large emits)."""
+    make_app(SOCKETIO_MESSAGE_QUEUE=True, SOCKETIO_FANOUT_BATCH=7)
     manager = socketio.server.manager
-    assert manager.__class__.__name__ == "RedisManager"
-    assert manager.channel == f"{redis_prefix}:socketio"
+    assert manager.__class__.__name__ == "FanOutRedisManager"
+    assert manager.channel == f"{redis_prefix}:socketio" and manager.batch == 7
 
 
 def test_queue_does_not_leak_into_next_app(make_app):

@@ -115,7 +115,7 @@ def otp_code(message):
 
 def invite_token(message):
     """The token of the accept link, checked to be the same FRONTEND_URL/accept-invite link in both parts."""
-    # Flask-Mail wraps the multipart/alternative (text + HTML) in a multipart/mixed.
+    # The sender wraps the multipart/alternative (text + HTML) in a multipart/mixed.
     assert {"text/plain", "text/html"} <= {part.get_content_type() for part in message.walk()}
     assert not list(message.iter_attachments())
     text_links = set(LINK.findall(text_part(message)))
