@@ -116,7 +116,8 @@ class Config:
     # Per IP, shared by forgot-password and reset-password.
     RATELIMIT_PASSWORD_RESET = env_str("RATELIMIT_PASSWORD_RESET", "10 per hour")
     RATELIMIT_PASSWORD_CHANGE = env_str("RATELIMIT_PASSWORD_CHANGE", "10 per hour")
-    # Number of reverse proxies in front of the service whose X-Forwarded-* to trust.
+    # Number of reverse proxies in front of the service whose X-Forwarded-* to trust. 0 everywhere by
+    # default: trusting a proxy that is not there lets any client choose the IP the limits key on.
     PROXY_COUNT = env_int("PROXY_COUNT", 0)
     FORCE_HTTPS = env_bool("FORCE_HTTPS", False)
 
@@ -159,10 +160,9 @@ class TestingConfig(DevelopmentConfig):
 
 
 class ProductionConfig(Config):
-    """Deployed behind nginx: no secret defaults, HSTS, one trusted proxy."""
+    """Deployed: no secret defaults, HSTS. PROXY_COUNT stays 0 unless set: compose sets 1 for its nginx."""
 
     ENV_NAME = "production"
-    PROXY_COUNT = env_int("PROXY_COUNT", 1)
     MONGODB_URI = env_str("MONGODB_URI")
 
     @classmethod

@@ -6,8 +6,10 @@ from notifications.config import DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN, Configura
 from notifications.extensions import socketio
 
 UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
-GOOD_SECRET = "s" * 40
-PRODUCTION = {"APP_ENV": "production", "JWT_ACCESS_SECRET": GOOD_SECRET, "NOTIFICATIONS_SERVICE_TOKEN": "t" * 40,
+# Random-looking, as production needs (secrets.token_urlsafe(48)).
+GOOD_SECRET = "kW3v9Jq0bX7rT2mZcN5hL8yP1sD4fG6aQeUiOo-_RtYwVxBnMjKlHgFdSaPzCx"
+GOOD_TOKEN = "Ty6Ub3Nm8Qw1Er5Zx0Cv4Bn7Lk2Jh9Gf-_PoIuYtRsAaDdFfGgHhJjKkLlZzXx"
+PRODUCTION = {"APP_ENV": "production", "JWT_ACCESS_SECRET": GOOD_SECRET, "NOTIFICATIONS_SERVICE_TOKEN": GOOD_TOKEN,
               "MAIL_BACKEND": "smtp", "SOCKETIO_ASYNC_MODE": "threading"}
 
 
@@ -44,6 +46,7 @@ def test_production_accepts_real_secrets():
     (None, "must be set"),
     ("", "must be set"),
     ("short-secret", "at least 32 bytes"),
+    ("a" * 40, "does not look random enough"),
 ])
 def test_production_refuses_bad_secret(name, value, message):
     """Missing and short secrets stop the start."""
@@ -52,11 +55,18 @@ def test_production_refuses_bad_secret(name, value, message):
 
 
 @pytest.mark.parametrize("name, value", [("JWT_ACCESS_SECRET", DEV_ACCESS_SECRET),
-                                         ("NOTIFICATIONS_SERVICE_TOKEN", DEV_SERVICE_TOKEN)])
+                                         ("NOTIFICATIONS_SERVICE_TOKEN", DEV_SERVICE_TOKEN),
+                                         ("JWT_ACCESS_SECRET", DEV_ACCESS_SECRET + "1")])
 def test_production_refuses_dev_defaults(name, value):
     """The development secrets are public, so production refuses them."""
     with pytest.raises(ConfigurationError, match="development default"):
         create_app({**PRODUCTION, name: value})
+
+
+def test_production_refuses_one_secret_for_two_purposes():
+    """The service token must not also be the token-signing key."""
+    with pytest.raises(ConfigurationError, match="must differ"):
+        create_app({**PRODUCTION, "NOTIFICATIONS_SERVICE_TOKEN": GOOD_SECRET})
 
 
 def test_production_refuses_console_mail():
