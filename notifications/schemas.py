@@ -3,6 +3,8 @@ import re
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from servicekit.names import EMAIL_LENGTH, FULL_NAME, ORGANIZATION_NAME, PERSON_NAME
+
 from .utils.mailer import TEMPLATES
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,200}$")
@@ -20,8 +22,8 @@ class InviteContext(StrictSchema):
     """Context of the `invite` template."""
 
     link = fields.Url(schemes={"http", "https"}, require_tld=False, required=True)
-    inviterName = fields.String(validate=[validate.Length(max=200), _no_newline])
-    organizationName = fields.String(validate=[validate.Length(max=200), _no_newline])
+    inviterName = fields.String(validate=FULL_NAME)
+    organizationName = fields.String(validate=ORGANIZATION_NAME)
     role = fields.String(validate=validate.Length(max=50))
     expiresAt = fields.String(validate=validate.Length(max=100))
 
@@ -31,7 +33,7 @@ class OtpContext(StrictSchema):
 
     code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4,10}$", error="Must be 4 to 10 digits."))
     expiresInMinutes = fields.Integer(validate=validate.Range(min=1, max=1440))
-    firstName = fields.String(validate=[validate.Length(max=100), _no_newline])
+    firstName = fields.String(validate=PERSON_NAME)
 
 
 class PasswordResetContext(StrictSchema):
@@ -39,16 +41,16 @@ class PasswordResetContext(StrictSchema):
 
     link = fields.Url(schemes={"http", "https"}, require_tld=False, required=True)
     expiresInMinutes = fields.Integer(validate=validate.Range(min=1, max=10080))
-    firstName = fields.String(validate=[validate.Length(max=100), _no_newline])
+    firstName = fields.String(validate=PERSON_NAME)
 
 
 class InviteAcceptedContext(StrictSchema):
     """Context of the `invite-accepted` template."""
 
-    email = fields.Email(required=True)
-    name = fields.String(validate=[validate.Length(max=200), _no_newline])
+    email = fields.Email(required=True, validate=EMAIL_LENGTH)
+    name = fields.String(validate=FULL_NAME)
     role = fields.String(validate=validate.Length(max=50))
-    organizationName = fields.String(validate=[validate.Length(max=200), _no_newline])
+    organizationName = fields.String(validate=ORGANIZATION_NAME)
     link = fields.Url(schemes={"http", "https"}, require_tld=False)
 
 
@@ -65,7 +67,7 @@ if set(CONTEXT_SCHEMAS) != set(TEMPLATES):  # checked at import, also under pyth
 class SendEmailSchema(StrictSchema):
     """Body of POST /api/email/send: a template with its context, or a ready subject/html/text."""
 
-    to = fields.Email(required=True)
+    to = fields.Email(required=True, validate=EMAIL_LENGTH)
     template = fields.String(validate=validate.OneOf(TEMPLATES))
     context = fields.Dict(keys=fields.String())
     subject = fields.String(validate=[validate.Length(min=1, max=300), _no_newline])

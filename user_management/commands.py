@@ -32,3 +32,13 @@ def register(app):
 
         sent, failed = deliver_due(limit)
         click.echo(f"sent={sent} failed={failed}")
+
+    @app.cli.command("list-dead-emails")
+    def list_dead_emails():
+        """List the outbox emails notifications refused for good or that ran out of attempts (never their content)."""
+        from .services.notification_client import dead_emails
+
+        rows = dead_emails()
+        for row in rows:
+            click.echo("  ".join(f"{key}={value}" for key, value in row.items()))
+        click.echo(f"{len(rows)} dead email(s)")

@@ -54,6 +54,9 @@ class Config:
     JWT_TOKEN_LOCATION = ["headers"]
 
     INVITE_EXPIRES = timedelta(days=7)
+    # Resending: one email per invite per interval, and this many resends per sender and hour.
+    INVITE_RESEND_INTERVAL = timedelta(seconds=env_int("INVITE_RESEND_INTERVAL", 60))
+    INVITE_RESENDS_PER_HOUR = env_int("INVITE_RESENDS_PER_HOUR", 20)
     BCRYPT_ROUNDS = 12
 
     CORS_ORIGIN = env_list("CORS_ORIGIN", "http://localhost:5173")

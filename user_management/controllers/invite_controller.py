@@ -1,11 +1,14 @@
 """Invites: create, inspect, accept (single use under concurrency), list, revoke, resend."""
+import math
+from datetime import timedelta
+
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
-from ..exceptions import Conflict, Forbidden, Gone, NotFound
-from ..models import Invite, Organization, User, get_or_404
+from ..exceptions import Conflict, Forbidden, Gone, NotFound, TooManyRequests
+from ..models import Invite, Organization, Throttle, User, get_or_404
 from ..models import audit_event as events
-from ..models.invite import ACCEPTED, EXPIRED, PENDING, REVOKED
+from ..models.invite import ACCEPTED, EMAIL_FAILED, EMAIL_SENT, EXPIRED, PENDING, REVOKED
 from ..services import audit, lockout
 from ..services.notification_client import queue_email
 from ..utils.pagination import paginate
@@ -42,7 +45,7 @@ def _send_invite_email(invite, token, inviter):
     }
     if invite.organization is not None:
         context["organizationName"] = invite.organization.name
-    queue_email(invite.email, "invite", context)
+    queue_email(invite.email, "invite", context, invite=invite)
 
 
 def _organization_for_new_invite(inviter, role, organization_name):
@@ -78,12 +81,14 @@ def create_invite(inviter, email, role, organization_name=None):
             invited_by=inviter,
             token_hash=token_digest(token),
             expires_at=utcnow() + current_app.config["INVITE_EXPIRES"],
+            last_sent_at=utcnow(),
         ).save()
     except Exception:
         if created:
             organization.delete()
         raise
     _send_invite_email(invite, token, inviter)
+    invite.reload()
     broadcast_invite_status(invite)
     _audit_invite(events.INVITE_CREATED, inviter, invite)
     return invite
@@ -228,15 +233,54 @@ def revoke_invite(actor, invite_id):
     return revoked
 
 
+def email_outcome_message(invite, sent_message):
+    """What to tell the inviter: `sent_message` only when notifications took the email."""
+    if invite.email_status == EMAIL_SENT:
+        return sent_message
+    if invite.email_status == EMAIL_FAILED:
+        return "The invite exists, but its email was refused; check the address and resend it"
+    return "The invite exists; its email is queued and will be sent shortly"
+
+
+def _wait_before_resend(invite, now):
+    """Seconds until `invite` may be emailed again (INVITE_RESEND_INTERVAL after its last email), else 0."""
+    if invite.last_sent_at is None:
+        return 0
+    remaining = (invite.last_sent_at + current_app.config["INVITE_RESEND_INTERVAL"] - now).total_seconds()
+    return max(0, math.ceil(remaining))
+
+
+def _resend_refused(wait):
+    return TooManyRequests(f"This invite was just sent; please wait {wait} seconds before resending it",
+                           retry_after=wait)
+
+
 def resend_invite(actor, invite_id):
-    """Issue a fresh token and expiry for a pending or expired invite; the old link dies."""
+    """Issue a fresh token and expiry for a pending or expired invite; the old link dies.
+
+    Limited per invite (one email per INVITE_RESEND_INTERVAL) and per sender (INVITE_RESENDS_PER_HOUR),
+    so resending cannot turn into mail-bombing an address.
+    """
+    config = current_app.config
     invite = find_manageable_invite(actor, invite_id)
-    token = new_token()
-    now = utcnow()
-    resent = invite.renew(token_digest(token), now + current_app.config["INVITE_EXPIRES"], now)
-    if resent is None:
+    if invite.status != PENDING:
         raise Conflict(f"Only a pending or expired invite can be resent; this one is {invite.effective_status()}")
+    now = utcnow()
+    wait = _wait_before_resend(invite, now)
+    if wait:
+        raise _resend_refused(wait)
+    wait = Throttle.hit(f"invite-resend:{actor.id}", config["INVITE_RESENDS_PER_HOUR"], timedelta(hours=1), now)
+    if wait:
+        raise TooManyRequests("You have resent too many invites; please try again later", retry_after=wait)
+    token = new_token()
+    resent = invite.renew(token_digest(token), now + config["INVITE_EXPIRES"], now, config["INVITE_RESEND_INTERVAL"])
+    if resent is None:
+        invite.reload()
+        if invite.status != PENDING:
+            raise Conflict(f"Only a pending or expired invite can be resent; this one is {invite.effective_status()}")
+        raise _resend_refused(_wait_before_resend(invite, utcnow()) or 1)
     _send_invite_email(resent, token, resent.invited_by or actor)
+    resent.reload()
     broadcast_invite_status(resent)
     _audit_invite(events.INVITE_RESENT, actor, resent, sendCount=resent.send_count)
     return resent

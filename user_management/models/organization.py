@@ -1,6 +1,8 @@
 """Organization: the tenant that client_admin and client_user accounts belong to."""
 from mongoengine import BooleanField, DateTimeField, Document, ReferenceField, StringField
 
+from servicekit.names import ORGANIZATION_NAME_MAX_LENGTH
+
 from ..utils.timeutil import isoformat, utcnow
 
 TWO_FACTOR_METHODS = ("otp", "totp")
@@ -9,7 +11,7 @@ TWO_FACTOR_METHODS = ("otp", "totp")
 class Organization(Document):
     """A client organization, created when its first client_admin is invited."""
 
-    name = StringField(required=True, min_length=1, max_length=120)
+    name = StringField(required=True, min_length=1, max_length=ORGANIZATION_NAME_MAX_LENGTH)
     # Lower-cased name, unique, so "Acme" and "acme" cannot both exist.
     name_key = StringField(required=True, unique=True, db_field="nameKey")
     two_factor_method = StringField(choices=TWO_FACTOR_METHODS, default="otp", db_field="twoFactorMethod")

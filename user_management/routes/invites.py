@@ -19,7 +19,8 @@ def create():
     """Invite someone to a role the caller may invite."""
     data = json_body(InviteCreateSchema())
     invite = invite_controller.create_invite(current_user, data["email"], data["role"], data.get("organization_name"))
-    return jsonify(success=True, message="Invite sent", invite=invite.to_dict()), 201
+    message = invite_controller.email_outcome_message(invite, "Invite sent")
+    return jsonify(success=True, message=message, invite=invite.to_dict()), 201
 
 
 @bp.get("/details/<token>")
@@ -58,9 +59,10 @@ def revoke(invite_id):
 
 
 @bp.post("/<invite_id>/resend")
-@api_doc(response=out.InviteResponseSchema, auth=True, errors=(403, 409))
+@api_doc(response=out.InviteResponseSchema, auth=True, errors=(403, 409, 429))
 @auth_required()
 def resend(invite_id):
-    """Send a pending or expired invite again with a new link."""
+    """Send a pending or expired invite again with a new link (limited per invite and per sender)."""
     invite = invite_controller.resend_invite(current_user, invite_id)
-    return jsonify(success=True, message="Invite resent", invite=invite.to_dict())
+    message = invite_controller.email_outcome_message(invite, "Invite resent")
+    return jsonify(success=True, message=message, invite=invite.to_dict())

@@ -1,12 +1,18 @@
 """Field types shared by the request schemas."""
 from marshmallow import ValidationError, fields, validate
 
+from servicekit.names import EMAIL_LENGTH, PERSON_NAME
+
 from ..utils.password_strength import new_password_problems
 from ..utils.passwords import MAX_LENGTH
 
 
 class NormalizedEmail(fields.Email):
-    """An email address, stripped and lower-cased before validation."""
+    """An email address, stripped and lower-cased before validation, no longer than an SMTP path allows."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(EMAIL_LENGTH)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
@@ -30,8 +36,8 @@ class Password(fields.String):
 
 
 def name_field(data_key, required=True):
-    """A person's first or last name."""
-    return fields.String(required=required, data_key=data_key, validate=validate.Length(min=1, max=100))
+    """A person's first or last name: the definition notifications' e-mails accept too (servicekit.names)."""
+    return fields.String(required=required, data_key=data_key, validate=PERSON_NAME)
 
 
 def given_password(data_key="password"):

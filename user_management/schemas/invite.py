@@ -1,6 +1,8 @@
 """Request schemas of the invite endpoints."""
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError
 
+from servicekit.names import ORGANIZATION_NAME
+
 from ..models.invite import ACCEPTED, EXPIRED, PENDING, REVOKED, Invite
 from ..utils.password_strength import user_inputs_for
 from ..utils.roles import CLIENT_ADMIN, ROLES
@@ -13,7 +15,7 @@ class InviteCreateSchema(Schema):
 
     email = NormalizedEmail(required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    organization_name = fields.String(data_key="organizationName", validate=validate.Length(min=1, max=120))
+    organization_name = fields.String(data_key="organizationName", validate=ORGANIZATION_NAME)
 
     @validates_schema
     def _organization_name_for_client_admin(self, data, **kwargs):

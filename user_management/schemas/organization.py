@@ -1,6 +1,8 @@
 """Request schemas of the organization and user endpoints."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from servicekit.names import ORGANIZATION_NAME
+
 from ..models.organization import TWO_FACTOR_METHODS
 from .fields import StrictBoolean
 
@@ -8,7 +10,7 @@ from .fields import StrictBoolean
 class OrganizationUpdateSchema(Schema):
     """PUT /api/organization."""
 
-    name = fields.String(validate=validate.Length(min=1, max=120))
+    name = fields.String(validate=ORGANIZATION_NAME)
     two_factor_method = fields.String(data_key="twoFactorMethod", validate=validate.OneOf(TWO_FACTOR_METHODS))
 
     @validates_schema

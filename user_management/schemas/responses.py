@@ -6,7 +6,7 @@ them, so a field added to a `to_dict` must be added here too.
 """
 from marshmallow import Schema, fields, validate
 
-from ..models.invite import ACCEPTED, EXPIRED, PENDING, REVOKED
+from ..models.invite import ACCEPTED, EMAIL_STATUSES, EXPIRED, PENDING, REVOKED
 from ..models.organization import TWO_FACTOR_METHODS
 from ..utils.roles import ROLES
 
@@ -75,6 +75,9 @@ class InviteSchema(Schema):
     acceptedAt = fields.DateTime(required=True, allow_none=True)
     revokedAt = fields.DateTime(required=True, allow_none=True)
     sendCount = fields.Integer(required=True)
+    emailStatus = fields.String(required=True, validate=validate.OneOf(EMAIL_STATUSES), metadata={
+        "description": "queued: waiting to be handed to notifications (or retried); sent: accepted by it; "
+                       "failed: refused for good (e.g. an address it cannot send to): resend after fixing it"})
     createdAt = fields.DateTime(required=True, allow_none=True)
 
 
