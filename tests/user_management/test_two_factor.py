@@ -154,6 +154,23 @@ def test_challenge_token_is_never_an_access_token(client, member):
     assert client.post("/api/auth/logout-all", headers=bearer(token)).status_code == 401
 
 
+@pytest.mark.parametrize("claims", [
+    {"type": otp_util.CHALLENGE_TYPE, "aud": otp_util.CHALLENGE_AUDIENCE},
+    {"type": otp_util.CHALLENGE_TYPE},
+    {"type": "access", "aud": otp_util.CHALLENGE_AUDIENCE},
+], ids=["challenge", "challenge-type", "challenge-audience"])
+def test_type_and_audience_keep_a_challenge_token_out_even_with_a_token_version(app, client, member, claims):
+    """Only the missing `tv` claim used to refuse a challenge token; with one it opened the profile."""
+    challenge = pyjwt.decode(start(client, member)["twoFactorToken"], options={"verify_signature": False})
+    forged = {**challenge, **claims, "tv": member.reload().token_version, "role": member.role,
+              "org": member.organization_id}
+    if "aud" not in claims:
+        forged.pop("aud")
+    token = pyjwt.encode(forged, app.config["JWT_ACCESS_SECRET"], algorithm=app.config["JWT_ALGORITHM"])
+    response = client.get("/api/auth/profile", headers=bearer(token))
+    assert response.status_code == 401 and response.json["message"] == "Invalid access token"
+
+
 def test_access_token_is_not_a_challenge_token(client, member, factory, outbox):
     start(client, member)
     access = factory.headers(member)["Authorization"].split()[1]
