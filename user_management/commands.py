@@ -11,8 +11,8 @@ def register(app):
     @click.option("--email", required=True, help="Email address of the new super admin.")
     @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
                   help="Password (prompted for when omitted).")
-    @click.option("--first-name", default="Super", show_default=True)
-    @click.option("--last-name", default="Admin", show_default=True)
+    @click.option("--first-name", help="First name (default: Super, a placeholder the password may contain).")
+    @click.option("--last-name", help="Last name (default: Admin, a placeholder the password may contain).")
     def create_superadmin(email, password, first_name, last_name):
         """Create a super_admin account (the first one cannot come from an invite)."""
         from .controllers.user_controller import create_super_admin

@@ -2,7 +2,9 @@
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
-from ..exceptions import Conflict
+from servicekit import names
+
+from ..exceptions import Conflict, InvalidInput
 from ..models import User
 from ..models import audit_event as events
 from ..services import audit, lockout
@@ -13,14 +15,25 @@ from ..utils.passwords import hash_password
 from ..utils.roles import SUPER_ADMIN
 
 
-def create_super_admin(email, password, first_name="Super", last_name="Admin"):
-    """Create a super_admin after checking the password policy; Conflict on a taken email."""
+PLACEHOLDER_NAMES = ("Super", "Admin")
+
+
+def create_super_admin(email, password, first_name=None, last_name=None):
+    """Create a super_admin after checking the names and the password policy; Conflict on a taken email.
+
+    Names not given are the placeholders "Super Admin", which are nobody's name, so the password is
+    checked only against the names given.
+    """
+    errors = {field: found for field, value in (("firstName", first_name), ("lastName", last_name))
+              if value is not None and (found := names.problems(value, names.PERSON_NAME))}
+    if errors:
+        raise InvalidInput("Invalid name", errors)
     check_new_password(password, email, first_name, last_name, message="Password does not meet the policy")
     user = User(
         email=email.strip().lower(),
         password_hash=hash_password(password, current_app.config["BCRYPT_ROUNDS"]),
-        first_name=first_name,
-        last_name=last_name,
+        first_name=(first_name or PLACEHOLDER_NAMES[0]).strip(),
+        last_name=(last_name or PLACEHOLDER_NAMES[1]).strip(),
         role=SUPER_ADMIN,
     )
     try:

@@ -35,7 +35,7 @@ class InviteAcceptSchema(Schema):
     def _password_not_guessable_from_the_person(self, data, **kwargs):
         invite = Invite.objects(token_hash=token_digest(data["token"])).only("email").first()
         inputs = user_inputs_for(invite.email if invite else None, data["first_name"], data["last_name"])
-        problems = new_password_problems(data["password"], inputs)
+        problems = new_password_problems(data["password"], inputs, (data["first_name"], data["last_name"]))
         if problems:
             raise ValidationError(problems, "password")
 

@@ -28,6 +28,6 @@ def check_current_password(user, password, field="currentPassword"):
 
 def check_new_password(password, email, first_name, last_name, field="password", message="Validation failed"):
     """Raise InvalidInput when `password` breaks the policy or is guessable from the person's name or email."""
-    problems = new_password_problems(password, user_inputs_for(email, first_name, last_name))
+    problems = new_password_problems(password, user_inputs_for(email, first_name, last_name), (first_name, last_name))
     if problems:
         raise InvalidInput(message, {field: problems})

@@ -8,6 +8,10 @@ from zxcvbn import zxcvbn
 from .passwords import MAX_LENGTH, policy_problems
 
 DEFAULT_MIN_SCORE = 3
+# Parts of a person's name this long or longer may not appear in their password, whatever zxcvbn
+# scores it ("Gina-Globe-2026" for Gina scores 4). Shorter parts ("Al", "Li") are too common to refuse.
+MIN_NAME_PART_LENGTH = 3
+NAME_MESSAGE = "This password is too easy to guess: it contains your first or last name."
 # zxcvbn keeps the user inputs in a module-level dictionary; gthread workers must not interleave calls.
 _lock = threading.Lock()
 
@@ -24,6 +28,15 @@ def user_inputs_for(email=None, first_name=None, last_name=None):
         parts = re.split(r"[^a-z0-9]+", local)
         words += [local, "".join(parts), *parts, domain.split(".")[0]]
     return [word for word in dict.fromkeys(words) if len(word) >= 2]
+
+
+def name_problems(password, names=()):
+    """Why `password` is refused for containing a part of one of `names` (empty when it does not)."""
+    lowered = (password or "").casefold()
+    parts = {part for name in names if name for part in re.split(r"[\s\-'.]+", name.casefold())}
+    if any(len(part) >= MIN_NAME_PART_LENGTH and part in lowered for part in parts):
+        return [NAME_MESSAGE]
+    return []
 
 
 def strength_problems(password, user_inputs=(), min_score=DEFAULT_MIN_SCORE):
@@ -51,6 +64,7 @@ def minimum_password_score():
     return current_app.config.get("PASSWORD_MIN_SCORE", DEFAULT_MIN_SCORE) if has_app_context() else DEFAULT_MIN_SCORE
 
 
-def new_password_problems(password, user_inputs=()):
-    """Everything wrong with a new password: the basic policy first, then guessability."""
-    return policy_problems(password) or strength_problems(password, user_inputs, minimum_password_score())
+def new_password_problems(password, user_inputs=(), names=()):
+    """Everything wrong with a new password: the basic policy first, then the person's names, then guessability."""
+    return (policy_problems(password) or name_problems(password, names)
+            or strength_problems(password, user_inputs, minimum_password_score()))
