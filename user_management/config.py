@@ -72,7 +72,8 @@ class Config:
 
     TOTP_ENCRYPTION_KEY = env_str("TOTP_ENCRYPTION_KEY")
     TOTP_ISSUER = env_str("TOTP_ISSUER", "User Management")
-    TOTP_VALID_WINDOW = env_int("TOTP_VALID_WINDOW", 1)
+    # Steps of 30 s accepted either side of now: 2 (±1 minute) as the reference asks; each step still works once.
+    TOTP_VALID_WINDOW = env_int("TOTP_VALID_WINDOW", 2)
 
     # Second factor: a login challenge (and its email code) lives this long and
     # survives this many wrong codes; failures across challenges are capped per user.

@@ -130,19 +130,34 @@ def test_the_code_used_to_confirm_cannot_log_in(client, factory):
         assert verify_totp(client, pyotp.TOTP(secret).now(), token=token).status_code == 401
 
 
-def test_window_is_one_step_either_way(client, factory):
+def test_window_is_two_steps_either_way(client, factory):
+    """The reference's window: a code from a minute ago still works (it failed at ±1 step); three steps do not."""
     operator = factory.user("operator")
     with frozen_clock() as clock:
         secret, _ = enroll_totp(client, factory, operator)
         totp = pyotp.TOTP(secret)
-        clock.shift(120)
+        clock.shift(180)
         step = totp.timecode(datetime.datetime.now())
         token = login(client, operator.email).json["twoFactorToken"]
-        assert verify_totp(client, totp.generate_otp(step - 2), token=token).status_code == 401
-        assert verify_totp(client, totp.generate_otp(step + 2), token=token).status_code == 401
-        assert verify_totp(client, totp.generate_otp(step - 1), token=token).status_code == 200
+        assert verify_totp(client, totp.generate_otp(step - 3), token=token).status_code == 401
+        assert verify_totp(client, totp.generate_otp(step + 3), token=token).status_code == 401
+        assert verify_totp(client, totp.generate_otp(step - 2), token=token).status_code == 200
         token = login(client, operator.email).json["twoFactorToken"]
-        assert verify_totp(client, totp.generate_otp(step + 1), token=token).status_code == 200
+        assert verify_totp(client, totp.generate_otp(step - 2), token=token).status_code == 401  # used once
+        assert verify_totp(client, totp.generate_otp(step + 2), token=token).status_code == 200
+
+
+def test_window_is_configurable(app, client, factory):
+    app.config["TOTP_VALID_WINDOW"] = 1
+    operator = factory.user("operator")
+    with frozen_clock() as clock:
+        secret, _ = enroll_totp(client, factory, operator)
+        clock.shift(180)
+        totp = pyotp.TOTP(secret)
+        token = login(client, operator.email).json["twoFactorToken"]
+        step = totp.timecode(datetime.datetime.now())
+        assert verify_totp(client, totp.generate_otp(step - 2), token=token).status_code == 401
+        assert verify_totp(client, totp.generate_otp(step - 1), token=token).status_code == 200
 
 
 def test_five_wrong_totp_codes_void_the_challenge(client, factory):
