@@ -65,7 +65,10 @@ if set(CONTEXT_SCHEMAS) != set(TEMPLATES):  # checked at import, also under pyth
 
 
 class SendEmailSchema(StrictSchema):
-    """Body of POST /api/email/send: a template with its context, or a ready subject/html/text."""
+    """Body of POST /api/email/send: a template with its context, or a ready subject and html (text optional).
+
+    Without `text`, the text part is derived from the HTML part, as the reference's clients expect.
+    """
 
     to = fields.Email(required=True, validate=EMAIL_LENGTH)
     template = fields.String(validate=validate.OneOf(TEMPLATES))
@@ -80,7 +83,7 @@ class SendEmailSchema(StrictSchema):
         raw = {"subject", "html", "text"} & data.keys()
         if "template" in data:
             if raw:
-                raise ValidationError("Give either template and context, or subject, html and text.", "_schema")
+                raise ValidationError("Give either template and context, or subject and html (and text).", "_schema")
             schema = CONTEXT_SCHEMAS[data["template"]]()
             try:
                 data["context"] = schema.load(data.get("context") or {})
@@ -89,7 +92,7 @@ class SendEmailSchema(StrictSchema):
         elif "context" in data:
             raise ValidationError("context needs a template.", "context")
         else:
-            missing = {"subject", "html", "text"} - raw
+            missing = {"subject", "html"} - raw
             if missing:
                 raise ValidationError(
                     {name: ["Missing data for required field."] for name in sorted(missing)}
