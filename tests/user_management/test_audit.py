@@ -6,6 +6,7 @@ import pytest
 import time_machine
 
 from user_management.models import AuditEvent
+from user_management.schemas.audit import AuditEventSchema
 from user_management.services import audit
 from user_management.utils.timeutil import utcnow
 
@@ -39,7 +40,7 @@ def test_login_success_and_failure_carry_client_and_request(client, factory):
 def test_unknown_email_failure_keeps_only_a_hash(client):
     client.post("/api/auth/login", json={"email": "nobody@example.test", "password": "Wrong-Password-1"})
     event = AuditEvent.objects.get()
-    assert event.target_id is None and "nobody" not in json.dumps(event.to_dict())
+    assert event.target_id is None and "nobody" not in json.dumps(AuditEventSchema().dump(event))
     assert len(event.details["emailHash"]) == 64
 
 
@@ -79,7 +80,7 @@ def test_every_flow_is_recorded_and_no_secret_ever_is(client, factory, outbox):
             "organization.two_factor_method_changed", "invite.created", "invite.resent", "invite.revoked",
             "invite.accepted", "user.deactivated", "user.reactivated", "two_factor.reset", "password.changed",
             "logout.all"} <= recorded
-    dumped = json.dumps([event.to_dict() for event in AuditEvent.objects])
+    dumped = json.dumps(AuditEventSchema(many=True).dump(AuditEvent.objects))
     for secret in (PASSWORD, NEW_PASSWORD, code, token, session["refreshToken"], session["accessToken"],
                    rotated["refreshToken"], changed["accessToken"]):
         assert secret not in dumped
@@ -96,7 +97,7 @@ def test_password_reset_is_recorded(app, client, factory, outbox):
     token = link.split("token=")[1]
     assert client.post("/api/auth/reset-password", json={"token": token, "password": NEW_PASSWORD}).status_code == 200
     event = AuditEvent.objects.get(type="password.reset")
-    assert event.target_id == str(user.id) and token not in json.dumps(event.to_dict())
+    assert event.target_id == str(user.id) and token not in json.dumps(AuditEventSchema().dump(event))
 
 
 def test_record_works_outside_a_request(app):

@@ -7,11 +7,12 @@ import time_machine
 
 from user_management.controllers.user_controller import create_super_admin
 from user_management.exceptions import InvalidInput
-from user_management.models import PasswordResetToken, User
+from user_management.models import Invite, PasswordResetToken, User
+from user_management.utils import password_strength
 from user_management.utils.timeutil import utcnow
 
 from conftest import PASSWORD
-from two_factor_helpers import bearer, login
+from two_factor_helpers import bearer, frozen_clock, login
 
 NEW_PASSWORD = "Velvet-Tractor-Orbit-9"
 
@@ -303,3 +304,69 @@ def test_change_password_refuses_the_users_own_name(client, factory):
 def test_change_password_requires_authentication(client):
     response = client.post("/api/auth/change-password", json={"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD})
     assert response.status_code == 401
+
+
+# The guessability check runs once per request, after the link or the current password is known good.
+
+@pytest.fixture
+def zxcvbn_calls(monkeypatch):
+    """The user inputs of every zxcvbn run, in order."""
+    calls = []
+    real = password_strength.zxcvbn
+
+    def counting(password, user_inputs=None, **kwargs):
+        calls.append(set(user_inputs or ()))
+        return real(password, user_inputs=user_inputs, **kwargs)
+
+    monkeypatch.setattr(password_strength, "zxcvbn", counting)
+    return calls
+
+
+@pytest.mark.parametrize("password, status", [(NEW_PASSWORD, 201), ("AdaLovelace1", 422)])
+def test_invite_accept_runs_zxcvbn_once_with_the_persons_words(client, factory, zxcvbn_calls, password, status):
+    _, token = factory.invite(factory.user("operator"), "client_admin", email="ada.l@example.test")
+    assert accept(client, token, password).status_code == status
+    assert len(zxcvbn_calls) == 1 and {"ada", "lovelace", "ada.l"} <= zxcvbn_calls[0]
+
+
+@pytest.mark.parametrize("password, status", [(NEW_PASSWORD, 200), ("GraceHopper2024", 422)])
+def test_reset_runs_zxcvbn_once_with_the_users_words(client, factory, outbox, zxcvbn_calls, password, status):
+    user = named(factory.user("operator", email="grace.hopper@example.test"), "Grace", "Hopper")
+    forgot(client, user.email)
+    assert reset(client, reset_token(outbox, user), password).status_code == status
+    assert len(zxcvbn_calls) == 1 and {"grace", "hopper"} <= zxcvbn_calls[0]
+
+
+@pytest.mark.parametrize("password, status", [(NEW_PASSWORD, 200), ("AlanTuring1912", 422)])
+def test_change_runs_zxcvbn_once_with_the_users_words(client, factory, zxcvbn_calls, password, status):
+    user = named(factory.user("operator", email="alan.turing@example.test"), "Alan", "Turing")
+    assert change(client, factory.headers(user), new=password).status_code == status
+    assert len(zxcvbn_calls) == 1 and {"alan", "turing"} <= zxcvbn_calls[0]
+
+
+def test_a_bad_link_or_current_password_is_answered_before_any_guessability_check(client, factory, zxcvbn_calls):
+    # An unknown invite token is a counted guess (404) even with a password made of the names given.
+    assert accept(client, "made-up-token", "AdaLovelace1").status_code == 404
+    assert reset(client, "made-up-token").status_code == 410
+    user = factory.user("operator")
+    assert change(client, factory.headers(user), current="Wrong-Password-1").status_code == 422
+    assert zxcvbn_calls == []
+
+
+def test_a_client_locked_out_of_invite_tokens_is_refused_before_the_invite_is_read(client, factory, zxcvbn_calls,
+                                                                                 monkeypatch):
+    _, token = factory.invite(factory.user("operator"), "client_admin")
+    with frozen_clock():
+        for n in range(10):
+            assert accept(client, f"guess-{n}", NEW_PASSWORD).status_code == 404
+        reads = []
+        objects = Invite.__dict__["objects"]
+
+        class CountingManager:
+            def __get__(self, instance, owner):
+                reads.append(owner)
+                return objects.__get__(instance, owner)
+
+        monkeypatch.setattr(Invite, "objects", CountingManager())
+        assert accept(client, token, NEW_PASSWORD).status_code == 429
+    assert reads == [] and zxcvbn_calls == []

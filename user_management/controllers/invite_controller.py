@@ -12,6 +12,7 @@ from ..models.invite import ACCEPTED, EMAIL_FAILED, EMAIL_SENT, EXPIRED, PENDING
 from ..services import audit, lockout
 from ..services.notification_client import queue_email
 from ..utils.pagination import paginate
+from ..utils.password_strength import check_new_password
 from ..utils.passwords import hash_password
 from ..utils.roles import CLIENT_ADMIN, CLIENT_USER, can_invite, is_staff, outranks
 from ..utils.socket_client import broadcast_invite_status, notify_user
@@ -122,29 +123,24 @@ def _raise_unusable(invite):
     raise Gone(GONE_MESSAGES.get(invite.effective_status(), "This invite can no longer be used"))
 
 
-def invite_details(token):
-    """Return what the accept page shows: email, role, organization, inviter, expiry."""
+def _usable_invite(token):
+    """The invite of `token` while it can be accepted: pending, unexpired, its organization active."""
     invite = _invite_by_token(token)
     if not invite.is_usable():
         _raise_unusable(invite)
     _ensure_organization_active(invite)
-    organization = invite.organization
-    inviter = invite.invited_by
-    return {
-        "email": invite.email,
-        "role": invite.role,
-        "organizationName": organization.name if organization else None,
-        "invitedBy": inviter.full_name if inviter else None,
-        "expiresAt": isoformat(invite.expires_at),
-    }
+    return invite
+
+
+def invite_details(token):
+    """Return the invite the accept page shows (email, role, organization, inviter, expiry)."""
+    return _usable_invite(token)
 
 
 def accept_invite(token, first_name, last_name, password):
     """Create the invited account; of two simultaneous accepts exactly one succeeds."""
-    found = _invite_by_token(token)
-    if not found.is_usable():
-        _raise_unusable(found)
-    _ensure_organization_active(found)
+    found = _usable_invite(token)
+    check_new_password(password, found.email, first_name, last_name)
     password_hash = hash_password(password, current_app.config["BCRYPT_ROUNDS"])
     invite = Invite.accept(token_digest(token))
     if invite is None:
@@ -199,7 +195,7 @@ def list_invites(user, page, limit, status=None):
         queryset = queryset.filter(status=PENDING, expires_at__lte=now)
     elif status:
         queryset = queryset.filter(status=status)
-    # Every row's to_dict reads invited_by and organization: fetch them per page, not per invite.
+    # Every row's answer names its inviter and organization: fetch them per page, not per invite.
     return paginate(queryset.order_by("-created_at"), page, limit, select_related=True)
 
 

@@ -1,7 +1,7 @@
 """AuditEvent: one security-relevant event, kept for AUDIT_RETENTION_DAYS."""
 from mongoengine import DateTimeField, DictField, Document, StringField
 
-from ..utils.timeutil import isoformat, utcnow
+from ..utils.timeutil import utcnow
 
 LOGIN_SUCCESS = "login.success"
 LOGIN_FAILURE = "login.failure"
@@ -71,18 +71,3 @@ class AuditEvent(Document):
         ],
         "ordering": ["-created_at"],
     }
-
-    def to_dict(self):
-        """Return the public JSON shape."""
-        return {
-            "id": str(self.id),
-            "type": self.type,
-            "actor": {"id": self.actor_id, "email": self.actor_email} if self.actor_id else None,
-            "target": {"id": self.target_id, "email": self.target_email} if self.target_id else None,
-            "organization": self.organization_id,
-            "ip": self.ip,
-            "userAgent": self.user_agent,
-            "requestId": self.request_id,
-            "details": dict(self.details or {}),
-            "createdAt": isoformat(self.created_at),
-        }

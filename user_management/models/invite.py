@@ -3,7 +3,7 @@ from mongoengine import DateTimeField, Document, EmailField, IntField, Reference
 from mongoengine.queryset.visitor import Q
 
 from ..utils.roles import ROLES
-from ..utils.timeutil import isoformat, utcnow
+from ..utils.timeutil import utcnow
 
 PENDING = "pending"
 ACCEPTED = "accepted"
@@ -116,29 +116,3 @@ class Invite(Document):
         if ref is None:
             return None
         return str(getattr(ref, "id", ref))
-
-    def to_dict(self):
-        """Return the JSON shape used by the list and create endpoints."""
-        organization = self.organization
-        inviter = self.invited_by
-        return {
-            "id": str(self.id),
-            "email": self.email,
-            "role": self.role,
-            "organization": {"id": str(organization.id), "name": organization.name} if organization else None,
-            "invitedBy": {
-                "id": str(inviter.id),
-                "email": inviter.email,
-                "firstName": inviter.first_name,
-                "lastName": inviter.last_name,
-            }
-            if inviter
-            else None,
-            "status": self.effective_status(),
-            "expiresAt": isoformat(self.expires_at),
-            "acceptedAt": isoformat(self.accepted_at),
-            "revokedAt": isoformat(self.revoked_at),
-            "sendCount": self.send_count,
-            "emailStatus": self.email_status,
-            "createdAt": isoformat(self.created_at),
-        }

@@ -3,7 +3,7 @@ from mongoengine import BooleanField, DateTimeField, Document, ReferenceField, S
 
 from servicekit.names import ORGANIZATION_NAME_MAX_LENGTH
 
-from ..utils.timeutil import isoformat, utcnow
+from ..utils.timeutil import utcnow
 
 TWO_FACTOR_METHODS = ("otp", "totp")
 
@@ -27,14 +27,3 @@ class Organization(Document):
         self.name = self.name.strip()
         self.name_key = self.name.lower()
         self.updated_at = utcnow()
-
-    def to_dict(self):
-        """Return the public JSON shape."""
-        return {
-            "id": str(self.id),
-            "name": self.name,
-            "twoFactorMethod": self.two_factor_method,
-            "isActive": self.is_active,
-            "createdAt": isoformat(self.created_at),
-            "updatedAt": isoformat(self.updated_at),
-        }

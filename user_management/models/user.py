@@ -16,7 +16,7 @@ from servicekit.names import PERSON_NAME_MAX_LENGTH
 
 from ..exceptions import InvalidInput
 from ..utils.roles import ROLES, is_staff
-from ..utils.timeutil import isoformat, utcnow
+from ..utils.timeutil import utcnow
 from .organization import TWO_FACTOR_METHODS
 
 
@@ -31,7 +31,7 @@ class User(Document):
     organization = ReferenceField("Organization", null=True)
     # Staff choose their own second factor; organization members follow the organization.
     two_factor_method = StringField(choices=TWO_FACTOR_METHODS, null=True, db_field="twoFactorMethod")
-    # Second-factor state; none of it ever leaves through to_dict().
+    # Second-factor state; none of it is ever answered (schemas.responses.UserSchema leaves it out).
     totp_secret = StringField(null=True, db_field="totpSecret")  # Fernet-encrypted
     totp_pending_secret = StringField(null=True, db_field="totpPendingSecret")  # Fernet-encrypted, until confirmed
     totp_enabled = BooleanField(default=False, db_field="totpEnabled")
@@ -82,20 +82,3 @@ class User(Document):
     def burn_recovery_code(self, digest):
         """Remove one unused recovery code (by digest); False when it is not one of the user's codes."""
         return bool(type(self).objects(id=self.id, recovery_codes=digest).update_one(pull__recovery_codes=digest))
-
-    def to_dict(self):
-        """Return the public JSON shape, without any secret."""
-        return {
-            "id": str(self.id),
-            "email": self.email,
-            "firstName": self.first_name,
-            "lastName": self.last_name,
-            "role": self.role,
-            "organization": self.organization_id,
-            "twoFactorMethod": self.two_factor_method,
-            "totpEnabled": bool(self.totp_enabled),
-            "isActive": self.is_active,
-            "lastLoginAt": isoformat(self.last_login_at),
-            "createdAt": isoformat(self.created_at),
-            "updatedAt": isoformat(self.updated_at),
-        }

@@ -1,5 +1,5 @@
 """/api/audit: the security audit log."""
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from flask_jwt_extended import current_user
 
 from ..controllers import audit_controller
@@ -18,7 +18,7 @@ bp = Blueprint("audit", __name__, url_prefix="/api/audit")
 def list_events():
     """Security events, newest first, filtered by type, user and time range."""
     args = query_args(AuditListSchema())
-    events, pagination = audit_controller.list_events(
+    page = audit_controller.list_events(
         current_user, args["page"], args["limit"], args.get("type"), args.get("user"), args.get("from_"), args.get("to")
     )
-    return jsonify(success=True, events=[event.to_dict() for event in events], pagination=pagination)
+    return AuditListResponseSchema().dump({"events": page.items, "pagination": page})

@@ -1,5 +1,5 @@
 """/api/auth: login and its second factor, refresh, logout, profile, passwords."""
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, request
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from ..controllers import auth_controller, password_controller, two_factor_enrollment, two_factor_login
@@ -48,7 +48,8 @@ login_failure_limit = limiter.shared_limit(_login_failure_limit, scope="login-fa
 def login():
     """Exchange email and password for tokens, or for a second-factor challenge."""
     data = json_body(LoginSchema())
-    return jsonify(success=True, **auth_controller.login(data["email"], data["password"], client_info()))
+    body = auth_controller.login(data["email"], data["password"], client_info())
+    return out.login_schema(body)().dump(body)
 
 
 def _limit(name):
@@ -67,15 +68,18 @@ def _signed_in_user(two_factor_token):
     return current_user._get_current_object()
 
 
+def finish_login(verify, schema, code_field):
+    """Read the pending login and its code with `schema`, and finish the login with `verify`: the session."""
+    data = json_body(schema())
+    return verify(data.get("two_factor_token"), data.get("user_id"), data[code_field], client_info())
+
+
 @bp.post("/verify-otp")
 @api_doc(body=VerifyOtpSchema, response=out.SessionSchema, errors=(401,))
 @two_factor_limit
 def verify_otp():
     """Finish a login with the emailed code."""
-    data = json_body(VerifyOtpSchema())
-    session = two_factor_login.verify_otp(data.get("two_factor_token"), data.get("user_id"), data["otp"],
-                                          client_info())
-    return jsonify(success=True, **session)
+    return out.SessionSchema().dump(finish_login(two_factor_login.verify_otp, VerifyOtpSchema, "otp"))
 
 
 @bp.post("/verify-totp")
@@ -83,10 +87,7 @@ def verify_otp():
 @two_factor_limit
 def verify_totp():
     """Finish a login with an authenticator app code."""
-    data = json_body(VerifyTotpSchema())
-    session = two_factor_login.verify_totp(data.get("two_factor_token"), data.get("user_id"), data["token"],
-                                           client_info())
-    return jsonify(success=True, **session)
+    return out.SessionSchema().dump(finish_login(two_factor_login.verify_totp, VerifyTotpSchema, "token"))
 
 
 @bp.post("/verify-recovery-code")
@@ -96,7 +97,7 @@ def verify_recovery_code():
     """Finish a login with a single-use recovery code."""
     data = json_body(RecoveryCodeLoginSchema())
     session = two_factor_login.verify_recovery_code(data["two_factor_token"], data["code"], client_info())
-    return jsonify(success=True, **session)
+    return out.SessionSchema().dump(session)
 
 
 @bp.post("/resend-otp")
@@ -105,7 +106,8 @@ def verify_recovery_code():
 def resend_otp():
     """Email a new code for a pending login."""
     data = json_body(ResendOtpSchema())
-    return jsonify(success=True, **two_factor_login.resend_otp(data.get("two_factor_token"), data.get("user_id")))
+    resent = two_factor_login.resend_otp(data.get("two_factor_token"), data.get("user_id"))
+    return out.OtpResentSchema().dump(resent)
 
 
 @bp.post("/totp/setup")
@@ -116,7 +118,7 @@ def totp_setup():
     data = json_body(TotpSetupSchema())
     user = _signed_in_user(data.get("two_factor_token"))
     setup = two_factor_enrollment.totp_setup(user, data.get("two_factor_token"), data.get("current_password"))
-    return jsonify(success=True, **setup)
+    return out.TotpSecretResponseSchema().dump(setup)
 
 
 @bp.post("/totp/confirm")
@@ -127,7 +129,7 @@ def totp_confirm():
     data = json_body(TotpConfirmSchema())
     user = _signed_in_user(data.get("two_factor_token"))
     body = two_factor_enrollment.totp_confirm(data["token"], user, data.get("two_factor_token"), client_info())
-    return jsonify(success=True, **body)
+    return out.TotpConfirmedSchema().dump(body)
 
 
 @bp.post("/recovery-codes")
@@ -138,7 +140,8 @@ def recovery_codes():
     """Replace the caller's recovery codes."""
     data = json_body(CurrentPasswordSchema())
     codes = two_factor_enrollment.regenerate_recovery_codes(current_user, data["current_password"])
-    return jsonify(success=True, message="New recovery codes issued; the old ones no longer work", recoveryCodes=codes)
+    return out.RecoveryCodesSchema().dump(
+        {"message": "New recovery codes issued; the old ones no longer work", "recoveryCodes": codes})
 
 
 @bp.put("/two-factor")
@@ -149,7 +152,7 @@ def two_factor_settings():
     """A staff user turns the second factor on (after proving it works) or off."""
     data = json_body(TwoFactorSettingsSchema())
     body = two_factor_enrollment.set_staff_method(current_user, data["method"], data["current_password"])
-    return jsonify(success=True, **body)
+    return out.TwoFactorSettingsResponseSchema().dump(body)
 
 
 @bp.post("/two-factor/otp/confirm")
@@ -159,7 +162,8 @@ def two_factor_settings():
 def confirm_otp_enrollment():
     """A staff user enters the emailed code that turns email codes on."""
     data = json_body(OtpConfirmSchema())
-    return jsonify(success=True, **two_factor_enrollment.confirm_otp_enrollment(current_user, data["otp"]))
+    body = two_factor_enrollment.confirm_otp_enrollment(current_user, data["otp"])
+    return out.TwoFactorSettingsResponseSchema().dump(body)
 
 
 @bp.post("/forgot-password")
@@ -169,7 +173,7 @@ def forgot_password():
     """Email a reset link when the account exists; the answer is the same either way."""
     data = json_body(ForgotPasswordSchema())
     password_controller.forgot_password(data["email"])
-    return jsonify(success=True, message="If an account exists for this email, a reset link has been sent")
+    return out.MessageSchema().dump({"message": "If an account exists for this email, a reset link has been sent"})
 
 
 @bp.post("/reset-password")
@@ -179,7 +183,7 @@ def reset_password():
     """Set a new password with a reset link; every session ends."""
     data = json_body(ResetPasswordSchema())
     password_controller.reset_password(data["token"], data["password"])
-    return jsonify(success=True, message="Your password has been reset; please log in")
+    return out.MessageSchema().dump({"message": "Your password has been reset; please log in"})
 
 
 @bp.post("/change-password")
@@ -191,7 +195,8 @@ def change_password():
     data = json_body(ChangePasswordSchema())
     session = password_controller.change_password(current_user, data["current_password"], data["new_password"],
                                                   client_info())
-    return jsonify(success=True, message="Password changed; your other sessions were signed out", **session)
+    message = "Password changed; your other sessions were signed out"
+    return out.PasswordChangedSchema().dump({"message": message, **session})
 
 
 @bp.post("/refresh")
@@ -199,8 +204,7 @@ def change_password():
 def refresh():
     """Rotate a refresh token into a new access and refresh token."""
     data = json_body(RefreshTokenSchema())
-    session = auth_controller.refresh(data["refresh_token"], client_info())
-    return jsonify(success=True, **session)
+    return out.TokensSchema().dump(auth_controller.refresh(data["refresh_token"], client_info()))
 
 
 @bp.post("/logout")
@@ -209,7 +213,7 @@ def logout():
     """Revoke the session a refresh token belongs to."""
     data = json_body(RefreshTokenSchema())
     auth_controller.logout(data["refresh_token"])
-    return jsonify(success=True, message="Logged out")
+    return out.MessageSchema().dump({"message": "Logged out"})
 
 
 @bp.post("/logout-all")
@@ -218,7 +222,7 @@ def logout():
 def logout_all():
     """Revoke every session of the caller."""
     auth_controller.logout_all(current_user)
-    return jsonify(success=True, message="Every session has been signed out")
+    return out.MessageSchema().dump({"message": "Every session has been signed out"})
 
 
 @bp.get("/profile")
@@ -226,4 +230,4 @@ def logout_all():
 @auth_required()
 def profile():
     """The caller's account, without secrets."""
-    return jsonify(success=True, user=current_user.to_dict())
+    return out.ProfileSchema().dump({"user": current_user._get_current_object()})

@@ -1,5 +1,5 @@
 """/health: is the service able to serve? Checks MongoDB and Redis."""
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint
 
 from ..extensions import limiter, talisman
 from ..utils.database import database_is_up
@@ -20,4 +20,4 @@ def health():
     checks = {"mongodb": "up" if database_is_up() else "down", "redis": "up" if redis_is_up() else "down"}
     healthy = all(state == "up" for state in checks.values())
     body = {"success": healthy, "status": "ok" if healthy else "degraded", "service": "user_management", "checks": checks}
-    return jsonify(body), 200 if healthy else 503
+    return out.HealthSchema().dump(body), 200 if healthy else 503

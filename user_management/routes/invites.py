@@ -1,5 +1,5 @@
 """/api/invites: create, details, accept, list, revoke, resend."""
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from flask_jwt_extended import current_user
 
 from ..controllers import invite_controller
@@ -12,6 +12,11 @@ from ..schemas.invite import InviteAcceptSchema, InviteCreateSchema, InviteListS
 bp = Blueprint("invites", __name__, url_prefix="/api/invites")
 
 
+def _answer(message, invite):
+    """`{success, message, invite}`."""
+    return out.InviteResponseSchema().dump({"message": message, "invite": invite})
+
+
 @bp.post("/create")
 @api_doc(body=InviteCreateSchema, response=out.InviteResponseSchema, status=201, auth=True, errors=(403, 409))
 @auth_required()
@@ -19,15 +24,14 @@ def create():
     """Invite someone to a role the caller may invite."""
     data = json_body(InviteCreateSchema())
     invite = invite_controller.create_invite(current_user, data["email"], data["role"], data.get("organization_name"))
-    message = invite_controller.email_outcome_message(invite, "Invite sent")
-    return jsonify(success=True, message=message, invite=invite.to_dict()), 201
+    return _answer(invite_controller.email_outcome_message(invite, "Invite sent"), invite), 201
 
 
 @bp.get("/details/<token>")
 @api_doc(response=out.InviteDetailsResponseSchema, errors=(410,))
 def details(token):
     """What an invite link is for, before accepting it."""
-    return jsonify(success=True, invite=invite_controller.invite_details(token))
+    return out.InviteDetailsResponseSchema().dump({"invite": invite_controller.invite_details(token)})
 
 
 @bp.post("/accept")
@@ -36,7 +40,7 @@ def accept():
     """Create the account an invite is for."""
     data = json_body(InviteAcceptSchema())
     user = invite_controller.accept_invite(data["token"], data["first_name"], data["last_name"], data["password"])
-    return jsonify(success=True, message="Account created; you can now log in", user=user.to_dict()), 201
+    return out.UserResponseSchema().dump({"message": "Account created; you can now log in", "user": user}), 201
 
 
 @bp.get("/list")
@@ -45,8 +49,8 @@ def accept():
 def list_sent():
     """Invites the caller sent, with their status."""
     args = query_args(InviteListSchema())
-    invites, pagination = invite_controller.list_invites(current_user, args["page"], args["limit"], args.get("status"))
-    return jsonify(success=True, invites=[invite.to_dict() for invite in invites], pagination=pagination)
+    page = invite_controller.list_invites(current_user, args["page"], args["limit"], args.get("status"))
+    return out.InviteListResponseSchema().dump({"invites": page.items, "pagination": page})
 
 
 @bp.delete("/<invite_id>/revoke")
@@ -54,8 +58,7 @@ def list_sent():
 @auth_required()
 def revoke(invite_id):
     """Revoke a pending invite."""
-    invite = invite_controller.revoke_invite(current_user, invite_id)
-    return jsonify(success=True, message="Invite revoked", invite=invite.to_dict())
+    return _answer("Invite revoked", invite_controller.revoke_invite(current_user, invite_id))
 
 
 @bp.post("/<invite_id>/resend")
@@ -64,5 +67,4 @@ def revoke(invite_id):
 def resend(invite_id):
     """Send a pending or expired invite again with a new link (limited per invite and per sender)."""
     invite = invite_controller.resend_invite(current_user, invite_id)
-    message = invite_controller.email_outcome_message(invite, "Invite resent")
-    return jsonify(success=True, message=message, invite=invite.to_dict())
+    return _answer(invite_controller.email_outcome_message(invite, "Invite resent"), invite)

@@ -1,5 +1,5 @@
 """/api/organization: the caller's organization and its members."""
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from flask_jwt_extended import current_user
 
 from ..controllers import organization_controller
@@ -19,7 +19,8 @@ bp = Blueprint("organization", __name__, url_prefix="/api/organization")
 @auth_required()
 def show():
     """The caller's organization."""
-    return jsonify(success=True, organization=organization_controller.organization_of(current_user).to_dict())
+    organization = organization_controller.organization_of(current_user)
+    return out.OrganizationResponseSchema().dump({"organization": organization})
 
 
 @bp.put("")
@@ -31,7 +32,7 @@ def update():
     organization = organization_controller.update_organization(
         current_user, data.get("name"), data.get("two_factor_method")
     )
-    return jsonify(success=True, message="Organization updated", organization=organization.to_dict())
+    return out.OrganizationResponseSchema().dump({"message": "Organization updated", "organization": organization})
 
 
 @bp.get("/members")
@@ -40,5 +41,5 @@ def update():
 def members():
     """Members of the caller's organization."""
     args = query_args(PageSchema())
-    users, pagination = organization_controller.list_members(current_user, args["page"], args["limit"])
-    return jsonify(success=True, members=[user.to_dict() for user in users], pagination=pagination)
+    page = organization_controller.list_members(current_user, args["page"], args["limit"])
+    return out.MembersSchema().dump({"members": page.items, "pagination": page})

@@ -1,5 +1,5 @@
 """/api/organizations: staff manage any organization (the caller's own is /api/organization)."""
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from flask_jwt_extended import current_user
 
 from ..controllers import organization_controller
@@ -21,4 +21,4 @@ def set_status(organization_id):
     data = json_body(OrganizationStatusSchema())
     organization = organization_controller.set_organization_status(current_user, organization_id, data["is_active"])
     state = "reactivated" if organization.is_active else "deactivated"
-    return jsonify(success=True, message=f"Organization {state}", organization=organization.to_dict())
+    return OrganizationResponseSchema().dump({"message": f"Organization {state}", "organization": organization})

@@ -1,5 +1,5 @@
 """/api/users: account status, second-factor resets and unlocks, managed by a higher role."""
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from flask_jwt_extended import current_user
 
 from ..controllers import two_factor_enrollment, user_controller
@@ -12,6 +12,11 @@ from ..utils.openapi import api_doc
 bp = Blueprint("users", __name__, url_prefix="/api/users")
 
 
+def _answer(message, user):
+    """`{success, message, user}`."""
+    return out.UserResponseSchema().dump({"message": message, "user": user})
+
+
 @bp.patch("/<user_id>/status")
 @api_doc(body=UserStatusSchema, response=out.UserResponseSchema, auth=True, errors=(403,))
 @auth_required()
@@ -19,8 +24,7 @@ def set_status(user_id):
     """Deactivate or reactivate a user below the caller."""
     data = json_body(UserStatusSchema())
     user = user_controller.set_user_status(current_user, user_id, data["is_active"])
-    state = "reactivated" if user.is_active else "deactivated"
-    return jsonify(success=True, message=f"User {state}", user=user.to_dict())
+    return _answer(f"User {'reactivated' if user.is_active else 'deactivated'}", user)
 
 
 @bp.post("/<user_id>/reset-two-factor")
@@ -29,8 +33,7 @@ def set_status(user_id):
 def reset_two_factor(user_id):
     """Clear the authenticator and recovery codes of a user below the caller."""
     user = two_factor_enrollment.reset_two_factor(current_user, user_id)
-    return jsonify(success=True, message="Two-factor authentication reset; the user enrolls again at next login",
-                   user=user.to_dict())
+    return _answer("Two-factor authentication reset; the user enrolls again at next login", user)
 
 
 @bp.post("/<user_id>/unlock")
@@ -38,5 +41,4 @@ def reset_two_factor(user_id):
 @auth_required()
 def unlock(user_id):
     """Lift the login and second-factor lockouts of a user below the caller."""
-    user = user_controller.unlock_user(current_user, user_id)
-    return jsonify(success=True, message="User unlocked", user=user.to_dict())
+    return _answer("User unlocked", user_controller.unlock_user(current_user, user_id))

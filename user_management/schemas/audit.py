@@ -1,11 +1,12 @@
-"""Request schemas of the audit endpoint."""
+"""Request and response schemas of the audit endpoint."""
 from datetime import timezone
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, missing, post_load, validate, validates_schema
 
 from ..models.audit_event import EVENT_TYPES
+from .fields import Timestamp
 from .invite import PageSchema
-from .responses import PaginationSchema
+from .responses import ListSchema
 
 
 def _naive_utc(moment):
@@ -43,24 +44,36 @@ class AuditPartySchema(Schema):
     email = fields.String(required=True, allow_none=True)
 
 
+class AuditParty(fields.Nested):
+    """An event's actor or target, stored flat as `<party>_id` and `<party>_email`; null when there is none."""
+
+    def __init__(self, party, **kwargs):
+        super().__init__(AuditPartySchema, required=True, allow_none=True, **kwargs)
+        self.party = party
+
+    def get_value(self, obj, attr, accessor=None, default=missing):
+        """`{id, email}` of the party, or None."""
+        party_id = getattr(obj, f"{self.party}_id")
+        return {"id": party_id, "email": getattr(obj, f"{self.party}_email")} if party_id else None
+
+
 class AuditEventSchema(Schema):
-    """One audit event, as GET /api/audit answers it (never a secret)."""
+    """One audit event (an `AuditEvent`), as GET /api/audit answers it (never a secret)."""
 
     id = fields.String(required=True)
     type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
-    actor = fields.Nested(AuditPartySchema, required=True, allow_none=True)
-    target = fields.Nested(AuditPartySchema, required=True, allow_none=True)
-    organization = fields.String(required=True, allow_none=True, metadata={"description": "organization id"})
+    actor = AuditParty("actor")
+    target = AuditParty("target")
+    organization_id = fields.String(required=True, allow_none=True, data_key="organization",
+                                    metadata={"description": "organization id"})
     ip = fields.String(required=True, allow_none=True)
-    userAgent = fields.String(required=True, allow_none=True)
-    requestId = fields.String(required=True, allow_none=True)
+    user_agent = fields.String(required=True, allow_none=True, data_key="userAgent")
+    request_id = fields.String(required=True, allow_none=True, data_key="requestId")
     details = fields.Dict(required=True, keys=fields.String())
-    createdAt = fields.DateTime(required=True)
+    created_at = Timestamp(required=True, data_key="createdAt")
 
 
-class AuditListResponseSchema(Schema):
+class AuditListResponseSchema(ListSchema):
     """GET /api/audit."""
 
-    success = fields.Boolean(required=True, metadata={"enum": [True]})
     events = fields.List(fields.Nested(AuditEventSchema), required=True)
-    pagination = fields.Nested(PaginationSchema, required=True)

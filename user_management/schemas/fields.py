@@ -1,10 +1,10 @@
-"""Field types shared by the request schemas."""
+"""Field types shared by the schemas."""
 from marshmallow import ValidationError, fields, validate
 
 from servicekit.names import EMAIL_LENGTH, PERSON_NAME
 
-from ..utils.password_strength import new_password_problems
-from ..utils.passwords import MAX_LENGTH
+from ..utils.passwords import MAX_LENGTH, policy_problems
+from ..utils.timeutil import isoformat
 
 
 class NormalizedEmail(fields.Email):
@@ -21,15 +21,11 @@ class NormalizedEmail(fields.Email):
 
 
 class Password(fields.String):
-    """A new password: must meet the policy and not be easy to guess.
-
-    Schemas that know whose password it is check it again with the person's
-    names and email as zxcvbn user inputs.
-    """
+    """A new password's length and character classes (the controller, knowing whose it is, checks guessability)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         password = super()._deserialize(value, attr, data, **kwargs)
-        problems = new_password_problems(password)
+        problems = policy_problems(password)
         if problems:
             raise ValidationError(problems)
         return password
@@ -52,3 +48,10 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise ValidationError("Must be true or false.")
         return value
+
+
+class Timestamp(fields.DateTime):
+    """A stored naive-UTC time, answered as `utils.timeutil.isoformat` writes it (`…T12:00:00.000Z`)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return isoformat(value)

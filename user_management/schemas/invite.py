@@ -3,11 +3,9 @@ from marshmallow import Schema, fields, validate, validates_schema, ValidationEr
 
 from servicekit.names import ORGANIZATION_NAME
 
-from ..models.invite import ACCEPTED, EXPIRED, PENDING, REVOKED, Invite
-from ..utils.password_strength import user_inputs_for
+from ..models.invite import ACCEPTED, EXPIRED, PENDING, REVOKED
 from ..utils.roles import CLIENT_ADMIN, ROLES
-from ..utils.tokens import token_digest
-from .fields import NormalizedEmail, Password, name_field, new_password_problems
+from .fields import NormalizedEmail, Password, name_field
 
 
 class InviteCreateSchema(Schema):
@@ -30,14 +28,6 @@ class InviteAcceptSchema(Schema):
     first_name = name_field("firstName")
     last_name = name_field("lastName")
     password = Password(required=True)
-
-    @validates_schema
-    def _password_not_guessable_from_the_person(self, data, **kwargs):
-        invite = Invite.objects(token_hash=token_digest(data["token"])).only("email").first()
-        inputs = user_inputs_for(invite.email if invite else None, data["first_name"], data["last_name"])
-        problems = new_password_problems(data["password"], inputs, (data["first_name"], data["last_name"]))
-        if problems:
-            raise ValidationError(problems, "password")
 
 
 class PageSchema(Schema):

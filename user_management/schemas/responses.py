@@ -1,49 +1,62 @@
-"""Response schemas: the JSON shapes the endpoints answer, for the OpenAPI document.
+"""Response schemas: the one serializer of every answer, and its description in the OpenAPI document.
 
-The views build their bodies with the models' `to_dict`; these schemas describe those
-bodies (they are not used to serialise). The contract tests check every answer against
-them, so a field added to a `to_dict` must be added here too.
+A route answers `SomeResponseSchema().dump(...)` and names the same class in
+`@api_doc(response=...)`, so the document and the bodies cannot drift apart. The
+resource schemas dump model objects (`User`, `Invite`, `Organization`); the
+answer schemas dump a dict of them with the answer's other keys.
 """
 from marshmallow import Schema, fields, validate
 
 from ..models.invite import ACCEPTED, EMAIL_STATUSES, EXPIRED, PENDING, REVOKED
 from ..models.organization import TWO_FACTOR_METHODS
 from ..utils.roles import ROLES
-
-_role = fields.String(required=True, validate=validate.OneOf(ROLES))
-_two_factor_method = fields.String(required=True, allow_none=True, validate=validate.OneOf(TWO_FACTOR_METHODS))
+from .fields import Timestamp
 
 
-def _success():
-    return fields.Boolean(required=True, metadata={"enum": [True]})
+def _role():
+    return fields.String(required=True, validate=validate.OneOf(ROLES))
 
 
-class UserSchema(Schema):
-    """An account, never with a secret."""
+def _two_factor_method(**kwargs):
+    return fields.String(required=True, allow_none=True, validate=validate.OneOf(TWO_FACTOR_METHODS), **kwargs)
+
+
+def _time(data_key):
+    return Timestamp(required=True, allow_none=True, data_key=data_key)
+
+
+class PersonSchema(Schema):
+    """A user's id, email and names."""
 
     id = fields.String(required=True)
     email = fields.String(required=True)
-    firstName = fields.String(required=True)
-    lastName = fields.String(required=True)
-    role = _role
-    organization = fields.String(required=True, allow_none=True, metadata={"description": "organization id"})
-    twoFactorMethod = _two_factor_method
-    totpEnabled = fields.Boolean(required=True)
-    isActive = fields.Boolean(required=True)
-    lastLoginAt = fields.DateTime(required=True, allow_none=True)
-    createdAt = fields.DateTime(required=True, allow_none=True)
-    updatedAt = fields.DateTime(required=True, allow_none=True)
+    first_name = fields.String(required=True, data_key="firstName")
+    last_name = fields.String(required=True, data_key="lastName")
+
+
+class UserSchema(PersonSchema):
+    """An account (a `User`), never with a secret."""
+
+    role = _role()
+    organization_id = fields.String(required=True, allow_none=True, data_key="organization",
+                                    metadata={"description": "organization id"})
+    two_factor_method = _two_factor_method(data_key="twoFactorMethod")
+    totp_enabled = fields.Boolean(required=True, data_key="totpEnabled")
+    is_active = fields.Boolean(required=True, data_key="isActive")
+    last_login_at = _time("lastLoginAt")
+    created_at = _time("createdAt")
+    updated_at = _time("updatedAt")
 
 
 class OrganizationSchema(Schema):
-    """A client organization."""
+    """A client organization (an `Organization`)."""
 
     id = fields.String(required=True)
     name = fields.String(required=True)
-    twoFactorMethod = _two_factor_method
-    isActive = fields.Boolean(required=True)
-    createdAt = fields.DateTime(required=True, allow_none=True)
-    updatedAt = fields.DateTime(required=True, allow_none=True)
+    two_factor_method = _two_factor_method(data_key="twoFactorMethod")
+    is_active = fields.Boolean(required=True, data_key="isActive")
+    created_at = _time("createdAt")
+    updated_at = _time("updatedAt")
 
 
 class OrganizationRefSchema(Schema):
@@ -53,46 +66,51 @@ class OrganizationRefSchema(Schema):
     name = fields.String(required=True)
 
 
-class InviterSchema(Schema):
-    """Who sent an invite."""
-
-    id = fields.String(required=True)
-    email = fields.String(required=True)
-    firstName = fields.String(required=True)
-    lastName = fields.String(required=True)
+class InviterSchema(PersonSchema):
+    """Who sent an invite (a `User`)."""
 
 
 class InviteSchema(Schema):
-    """An invite, without its token."""
+    """An invite (an `Invite`), without its token; `status` is the effective one (expired included)."""
 
     id = fields.String(required=True)
     email = fields.String(required=True)
-    role = _role
+    role = _role()
     organization = fields.Nested(OrganizationRefSchema, required=True, allow_none=True)
-    invitedBy = fields.Nested(InviterSchema, required=True, allow_none=True)
-    status = fields.String(required=True, validate=validate.OneOf((PENDING, ACCEPTED, REVOKED, EXPIRED)))
-    expiresAt = fields.DateTime(required=True, allow_none=True)
-    acceptedAt = fields.DateTime(required=True, allow_none=True)
-    revokedAt = fields.DateTime(required=True, allow_none=True)
-    sendCount = fields.Integer(required=True)
-    emailStatus = fields.String(required=True, validate=validate.OneOf(EMAIL_STATUSES), metadata={
+    invited_by = fields.Nested(InviterSchema, required=True, allow_none=True, data_key="invitedBy")
+    status = fields.Function(lambda invite: invite.effective_status(), required=True, metadata={"type": "string"},
+                             validate=validate.OneOf((PENDING, ACCEPTED, REVOKED, EXPIRED)))
+    expires_at = _time("expiresAt")
+    accepted_at = _time("acceptedAt")
+    revoked_at = _time("revokedAt")
+    send_count = fields.Integer(required=True, data_key="sendCount")
+    email_status = fields.String(required=True, data_key="emailStatus", validate=validate.OneOf(EMAIL_STATUSES),
+                                 metadata={
         "description": "queued: waiting to be handed to notifications (or retried); sent: accepted by it; "
                        "failed: refused for good (e.g. an address it cannot send to): resend after fixing it"})
-    createdAt = fields.DateTime(required=True, allow_none=True)
+    created_at = _time("createdAt")
 
 
 class InviteDetailsSchema(Schema):
-    """What an invite link is for."""
+    """What an invite link is for (an `Invite`, as its accept page shows it)."""
 
     email = fields.String(required=True)
-    role = _role
-    organizationName = fields.String(required=True, allow_none=True)
-    invitedBy = fields.String(required=True, allow_none=True)
-    expiresAt = fields.DateTime(required=True, allow_none=True)
+    role = _role()
+    organization_name = fields.Method("_organization_name", required=True, allow_none=True,
+                                      data_key="organizationName", metadata={"type": "string"})
+    inviter_name = fields.Method("_inviter_name", required=True, allow_none=True, data_key="invitedBy",
+                                 metadata={"type": "string"})
+    expires_at = _time("expiresAt")
+
+    def _organization_name(self, invite):
+        return invite.organization.name if invite.organization else None
+
+    def _inviter_name(self, invite):
+        return invite.invited_by.full_name if invite.invited_by else None
 
 
 class PaginationSchema(Schema):
-    """Where a page sits in a list."""
+    """Where a page (a `utils.pagination.Page`) sits in a list."""
 
     page = fields.Integer(required=True)
     limit = fields.Integer(required=True)
@@ -100,10 +118,15 @@ class PaginationSchema(Schema):
     pages = fields.Integer(required=True)
 
 
-class MessageSchema(Schema):
+class SuccessSchema(Schema):
+    """`{success: true, …}`: the base of every success answer."""
+
+    success = fields.Constant(True, required=True, metadata={"type": "boolean", "enum": [True]})
+
+
+class MessageSchema(SuccessSchema):
     """`{success: true, message}`."""
 
-    success = _success()
     message = fields.String(required=True)
 
 
@@ -113,20 +136,17 @@ class UserResponseSchema(MessageSchema):
     user = fields.Nested(UserSchema, required=True)
 
 
-class ProfileSchema(Schema):
+class ProfileSchema(SuccessSchema):
     """The caller's account."""
 
-    success = _success()
     user = fields.Nested(UserSchema, required=True)
 
 
-class TokensSchema(Schema):
+class TokensSchema(ProfileSchema):
     """A new session: access token, refresh token and the account."""
 
-    success = _success()
     accessToken = fields.String(required=True)
     refreshToken = fields.String(required=True)
-    user = fields.Nested(UserSchema, required=True)
 
 
 class SessionSchema(TokensSchema):
@@ -142,19 +162,22 @@ class PasswordChangedSchema(TokensSchema):
     message = fields.String(required=True)
 
 
-class LoginChallengeSchema(Schema):
+class LoginChallengeSchema(MessageSchema):
     """A correct password, but a second factor is needed first."""
 
-    success = _success()
     requiresTwoFactor = fields.Boolean(required=True, metadata={"enum": [True]})
     requiresTotpSetup = fields.Boolean(metadata={"enum": [True]})
     twoFactorMethod = fields.String(required=True, validate=validate.OneOf(TWO_FACTOR_METHODS))
     userId = fields.String(required=True)
     twoFactorToken = fields.String(required=True)
-    message = fields.String(required=True)
 
 
 LOGIN_RESPONSE = {"oneOf": [SessionSchema, LoginChallengeSchema]}
+
+
+def login_schema(body):
+    """The schema of a login's answer: the session, or the second-factor challenge."""
+    return LoginChallengeSchema if body["requiresTwoFactor"] else SessionSchema
 
 
 class OtpResentSchema(MessageSchema):
@@ -173,26 +196,23 @@ class TotpSecretSchema(Schema):
     qrCode = fields.String(required=True, metadata={"description": "data: URL of a PNG QR code"})
 
 
-class TotpSecretResponseSchema(TotpSecretSchema):
+class TotpSecretResponseSchema(SuccessSchema, TotpSecretSchema):
     """POST /api/auth/totp/setup."""
-
-    success = _success()
-
-
-class TotpConfirmedSchema(MessageSchema):
-    """Authenticator enabled; with a session when it finished a login."""
-
-    recoveryCodes = fields.List(fields.String(), required=True)
-    requiresTwoFactor = fields.Boolean(metadata={"enum": [False]})
-    accessToken = fields.String()
-    refreshToken = fields.String()
-    user = fields.Nested(UserSchema)
 
 
 class RecoveryCodesSchema(MessageSchema):
     """A new set of recovery codes, shown once."""
 
     recoveryCodes = fields.List(fields.String(), required=True)
+
+
+class TotpConfirmedSchema(RecoveryCodesSchema):
+    """Authenticator enabled; with a session when it finished a login."""
+
+    requiresTwoFactor = fields.Boolean(metadata={"enum": [False]})
+    accessToken = fields.String()
+    refreshToken = fields.String()
+    user = fields.Nested(UserSchema)
 
 
 class TwoFactorSettingsResponseSchema(MessageSchema):
@@ -209,35 +229,35 @@ class InviteResponseSchema(MessageSchema):
     invite = fields.Nested(InviteSchema, required=True)
 
 
-class InviteDetailsResponseSchema(Schema):
+class InviteDetailsResponseSchema(SuccessSchema):
     """GET /api/invites/details/{token}."""
 
-    success = _success()
     invite = fields.Nested(InviteDetailsSchema, required=True)
 
 
-class InviteListResponseSchema(Schema):
+class ListSchema(SuccessSchema):
+    """A page of a list: `{success, <items>, pagination}`."""
+
+    pagination = fields.Nested(PaginationSchema, required=True)
+
+
+class InviteListResponseSchema(ListSchema):
     """GET /api/invites/list."""
 
-    success = _success()
     invites = fields.List(fields.Nested(InviteSchema), required=True)
-    pagination = fields.Nested(PaginationSchema, required=True)
 
 
-class OrganizationResponseSchema(Schema):
-    """The caller's organization (with a message after a change)."""
-
-    success = _success()
-    message = fields.String()
-    organization = fields.Nested(OrganizationSchema, required=True)
-
-
-class MembersSchema(Schema):
+class MembersSchema(ListSchema):
     """GET /api/organization/members."""
 
-    success = _success()
     members = fields.List(fields.Nested(UserSchema), required=True)
-    pagination = fields.Nested(PaginationSchema, required=True)
+
+
+class OrganizationResponseSchema(SuccessSchema):
+    """The caller's organization (with a message after a change)."""
+
+    message = fields.String()
+    organization = fields.Nested(OrganizationSchema, required=True)
 
 
 class HealthChecksSchema(Schema):

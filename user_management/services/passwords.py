@@ -1,7 +1,7 @@
 """Password checks the controllers share: the current password, and a new one against the policy."""
 from ..exceptions import InvalidInput
 from ..models import audit_event as events
-from ..utils.password_strength import new_password_problems, user_inputs_for
+from ..utils.password_strength import check_new_password  # noqa: F401  (the controllers' one entry point)
 from ..utils.passwords import verify_password
 from . import audit, lockout
 
@@ -24,10 +24,3 @@ def check_current_password(user, password, field="currentPassword"):
                          details={"scope": "current_password", "seconds": locked_for})
         raise InvalidInput(WRONG_CURRENT_PASSWORD, {field: [WRONG_CURRENT_PASSWORD]})
     lockout.reset(lockout.login_key(user.email))
-
-
-def check_new_password(password, email, first_name, last_name, field="password", message="Validation failed"):
-    """Raise InvalidInput when `password` breaks the policy or is guessable from the person's name or email."""
-    problems = new_password_problems(password, user_inputs_for(email, first_name, last_name), (first_name, last_name))
-    if problems:
-        raise InvalidInput(message, {field: problems})

@@ -66,7 +66,7 @@ def open_session(user, client=None, family=None, family_expires_at=None):
     return {
         "accessToken": create_access_token(identity=user),
         "refreshToken": refresh_token,
-        "user": user.to_dict(),
+        "user": user,
     }
 
 

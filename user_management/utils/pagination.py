@@ -1,14 +1,29 @@
-"""Page a mongoengine queryset into the shape every list endpoint returns."""
+"""Page a mongoengine queryset for the list endpoints."""
 import math
+from typing import NamedTuple
+
+
+class Page(NamedTuple):
+    """One page of a list: its items and where it sits (1-based `page` of `limit` items, `total` in all)."""
+
+    items: list
+    page: int
+    limit: int
+    total: int
+
+    @property
+    def pages(self):
+        """How many pages the list has."""
+        return math.ceil(self.total / self.limit) if self.total else 0
 
 
 def paginate(queryset, page, limit, select_related=False):
-    """Return (items, pagination dict) for 1-based `page` of `limit` items.
+    """Return the `Page` numbered `page` of `queryset`.
 
     `select_related` fetches the page's referenced documents in one query per
-    collection, instead of one query per item and field when `to_dict` reads them.
+    collection, instead of one query per item and field when the answer reads them.
     """
     total = queryset.count()
     page_set = queryset.skip((page - 1) * limit).limit(limit)
     items = page_set.select_related() if select_related else list(page_set)
-    return items, {"page": page, "limit": limit, "total": total, "pages": math.ceil(total / limit) if total else 0}
+    return Page(items, page, limit, total)

@@ -1,10 +1,11 @@
-"""Guessability check for new passwords with zxcvbn (offline), as NIST SP 800-63B 5.1.1.2 asks."""
+"""The new-password policy: the basic rules, then a guessability check with zxcvbn (offline), as NIST SP 800-63B 5.1.1.2 asks."""
 import re
 import threading
 
-from flask import current_app, has_app_context
+from flask import current_app
 from zxcvbn import zxcvbn
 
+from ..exceptions import InvalidInput
 from .passwords import MAX_LENGTH, policy_problems
 
 DEFAULT_MIN_SCORE = 3
@@ -59,12 +60,17 @@ def strength_problems(password, user_inputs=(), min_score=DEFAULT_MIN_SCORE):
     return ["This password is too easy to guess. " + " ".join(reasons)]
 
 
-def minimum_password_score():
-    """The zxcvbn score a new password must reach (PASSWORD_MIN_SCORE)."""
-    return current_app.config.get("PASSWORD_MIN_SCORE", DEFAULT_MIN_SCORE) if has_app_context() else DEFAULT_MIN_SCORE
-
-
-def new_password_problems(password, user_inputs=(), names=()):
-    """Everything wrong with a new password: the basic policy first, then the person's names, then guessability."""
+def new_password_problems(password, user_inputs=(), min_score=DEFAULT_MIN_SCORE, names=()):
+    """Everything wrong with a new password: the basic policy first, the person's names, then guessability."""
     return (policy_problems(password) or name_problems(password, names)
-            or strength_problems(password, user_inputs, minimum_password_score()))
+            or strength_problems(password, user_inputs, min_score))
+
+
+def check_new_password(password, email=None, first_name=None, last_name=None, field="password",
+                       message="Validation failed"):
+    """Raise InvalidInput on `field` unless `password` meets the policy and is not guessable from this person."""
+    min_score = current_app.config.get("PASSWORD_MIN_SCORE", DEFAULT_MIN_SCORE)
+    problems = new_password_problems(password, user_inputs_for(email, first_name, last_name), min_score,
+                                     (first_name, last_name))
+    if problems:
+        raise InvalidInput(message, {field: problems})

@@ -16,7 +16,8 @@ from ..exceptions import InvalidInput, Unauthorized
 from ..extensions import limiter
 from ..middleware.error_handlers import error_response
 from ..middleware.request_parsing import json_body
-from ..routes.auth import client_info, login_failure_limit, two_factor_limit
+from ..routes.auth import client_info, finish_login, login_failure_limit, two_factor_limit
+from ..schemas import responses as out
 from ..schemas.auth import LoginSchema, RecoveryCodeLoginSchema, TotpConfirmSchema, VerifyOtpSchema, VerifyTotpSchema
 from . import bp
 from .security import check_same_origin_request, cookie_secure
@@ -46,11 +47,11 @@ def _clear_refresh_cookie(response):
                            samesite="Strict")
 
 
-def session_response(body):
-    """Answer a controller's result: the refresh token (if any) moves from the body into the cookie."""
-    body = dict(body)
+def session_response(schema, result):
+    """Dump a controller's result with `schema`; the refresh token (if any) goes into the cookie, not the body."""
+    body = schema().dump(result)
     refresh_token = body.pop("refreshToken", None)
-    response = jsonify(success=True, **body)
+    response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     if refresh_token:
         _set_refresh_cookie(response, refresh_token)
@@ -62,25 +63,23 @@ def session_response(body):
 def create_session():
     """Log in: a session (cookie + access token), or the second-factor challenge."""
     data = json_body(LoginSchema())
-    return session_response(auth_controller.login(data["email"], data["password"], client_info()))
+    result = auth_controller.login(data["email"], data["password"], client_info())
+    return session_response(out.login_schema(result), result)
 
 
 @bp.post("/web/session/verify-otp")
 @two_factor_limit
 def verify_otp():
     """Finish a login with the emailed code."""
-    data = json_body(VerifyOtpSchema())
-    return session_response(two_factor_login.verify_otp(
-        data.get("two_factor_token"), data.get("user_id"), data["otp"], client_info()))
+    return session_response(out.SessionSchema, finish_login(two_factor_login.verify_otp, VerifyOtpSchema, "otp"))
 
 
 @bp.post("/web/session/verify-totp")
 @two_factor_limit
 def verify_totp():
     """Finish a login with an authenticator app code."""
-    data = json_body(VerifyTotpSchema())
-    return session_response(two_factor_login.verify_totp(
-        data.get("two_factor_token"), data.get("user_id"), data["token"], client_info()))
+    verify = two_factor_login.verify_totp
+    return session_response(out.SessionSchema, finish_login(verify, VerifyTotpSchema, "token"))
 
 
 @bp.post("/web/session/verify-recovery-code")
@@ -88,7 +87,7 @@ def verify_totp():
 def verify_recovery_code():
     """Finish a login with a single-use recovery code."""
     data = json_body(RecoveryCodeLoginSchema())
-    return session_response(two_factor_login.verify_recovery_code(
+    return session_response(out.SessionSchema, two_factor_login.verify_recovery_code(
         data["two_factor_token"], data["code"], client_info()))
 
 
@@ -99,7 +98,7 @@ def totp_confirm():
     data = json_body(TotpConfirmSchema())
     if not data.get("two_factor_token"):
         raise InvalidInput(errors={"twoFactorToken": ["Missing data for required field."]})
-    return session_response(two_factor_enrollment.totp_confirm(
+    return session_response(out.TotpConfirmedSchema, two_factor_enrollment.totp_confirm(
         data["token"], None, data["two_factor_token"], client_info()))
 
 
@@ -116,7 +115,7 @@ def refresh():
         response = error_response(401, error.message)
         _clear_refresh_cookie(response)
         return response
-    return session_response(session)
+    return session_response(out.TokensSchema, session)
 
 
 @bp.post("/web/session/logout")
@@ -125,6 +124,6 @@ def logout():
     refresh_token = request.cookies.get(REFRESH_COOKIE)
     if refresh_token:
         auth_controller.logout(refresh_token)
-    response = jsonify(success=True, message="Logged out")
+    response = jsonify(out.MessageSchema().dump({"message": "Logged out"}))
     _clear_refresh_cookie(response)
     return response
