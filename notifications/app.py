@@ -4,6 +4,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+from servicekit.config import apply_shared_defaults
 from servicekit.errors import register_error_handlers
 
 from .commands import COMMANDS
@@ -44,6 +45,7 @@ def configure(app, config):
     config_class = config if isinstance(config, type) else config_for(config)
     app.config.from_object(config_class)
     app.config.update(overrides)
+    apply_shared_defaults(app.config)
     config_class.validate(app.config)
 
 

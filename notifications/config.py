@@ -39,9 +39,12 @@ class Config:
     # Every Redis key this service uses starts with this prefix, so several
     # deployments (or test runs) can share one Redis.
     REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "notif")
-    # Pub/sub channel of the Socket.IO message queue; user_management's
-    # write-only emitter must publish on the same one.
-    SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL", "flask-socketio")
+    # What both services share on Redis (the revocation records, the Socket.IO channel) lives under
+    # this prefix: the same value in both services, a different one per deployment.
+    SHARED_KEY_PREFIX = env_str("SHARED_KEY_PREFIX", "um")
+    # Pub/sub channel of the Socket.IO message queue; user_management's write-only emitter must
+    # publish on the same one. Unset: "<SHARED_KEY_PREFIX>:socketio" (servicekit.config.apply_shared_defaults).
+    SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL")
     SOCKETIO_MESSAGE_QUEUE = True
     SOCKETIO_ASYNC_MODE = env_str("SOCKETIO_ASYNC_MODE", "eventlet")
     CORS_ORIGIN = env_list("CORS_ORIGIN", "http://localhost:5173")

@@ -4,6 +4,8 @@ import math
 import os
 from collections import Counter
 
+from .revocation import socketio_channel
+
 MIN_SECRET_BYTES = 32
 # A secret must look random: at least this many bits by a per-character Shannon estimate, and this many
 # distinct characters. A 32-character hex token (128 real bits) estimates at about 110 bits.
@@ -86,6 +88,16 @@ def require_production_secrets(settings, names, dev_defaults):
             if item in seen:
                 raise ConfigurationError(f"{name} must differ from {seen[item]}: each secret has one purpose")
             seen[item] = name
+
+
+def apply_shared_defaults(settings):
+    """Fill what both services derive from SHARED_KEY_PREFIX, unless set: the Socket.IO channel.
+
+    Pub/sub ignores the Redis database number, so a fixed default channel would mix the events of
+    every deployment on one Redis.
+    """
+    if not settings.get("SOCKETIO_CHANNEL"):
+        settings["SOCKETIO_CHANNEL"] = socketio_channel(settings["SHARED_KEY_PREFIX"])
 
 
 def refuse_wildcard_origin(settings):

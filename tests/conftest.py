@@ -85,6 +85,7 @@ def app_factory(redis_prefix):
             MONGODB_URI=test_database_uri(db_name),
             REDIS_URL=REDIS_URL,
             REDIS_KEY_PREFIX=redis_prefix,
+            SHARED_KEY_PREFIX=redis_prefix,
             SOCKETIO_CHANNEL=f"{redis_prefix}-socketio",
         )
         settings.update(overrides)

@@ -42,7 +42,11 @@ class Config:
     # Every Redis key and channel this service uses starts with this prefix, so
     # several deployments (or test runs) can share one Redis.
     REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "um")
-    SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL", "flask-socketio")
+    # What both services share on Redis (the revocation records and, by default, the Socket.IO
+    # channel) lives under this prefix: the same value in both, a different one per deployment.
+    SHARED_KEY_PREFIX = env_str("SHARED_KEY_PREFIX", "um")
+    # Unset: "<SHARED_KEY_PREFIX>:socketio" (servicekit.config.apply_shared_defaults).
+    SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL")
 
     JWT_ACCESS_SECRET = env_str("JWT_ACCESS_SECRET")
     JWT_REFRESH_SECRET = env_str("JWT_REFRESH_SECRET")

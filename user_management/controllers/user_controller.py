@@ -9,7 +9,7 @@ from ..models import User
 from ..models import audit_event as events
 from ..services import audit, lockout
 from ..services.passwords import check_new_password
-from ..services.sessions import end_all_sessions
+from ..services.sessions import set_user_active
 from ..services.users import find_managed_user
 from ..utils.passwords import hash_password
 from ..utils.roles import SUPER_ADMIN
@@ -55,11 +55,7 @@ def bootstrap_super_admin(email, password):
 def set_user_status(actor, user_id, is_active):
     """Deactivate or reactivate a user; deactivation ends every session at once."""
     target = find_managed_user(actor, user_id)
-    if is_active:
-        User.objects(id=target.id).update_one(set__is_active=True)
-    else:
-        User.objects(id=target.id).update_one(set__is_active=False)
-        end_all_sessions(target)
+    set_user_active(target, is_active)
     target.reload()
     audit.record(events.USER_REACTIVATED if is_active else events.USER_DEACTIVATED, actor=actor, target=target)
     return target
