@@ -9,6 +9,7 @@ from servicekit.errors import register_error_handlers
 
 from .commands import COMMANDS
 from .config import config_for
+from .controllers import socket_guard
 from .controllers.sender import Sender
 from .extensions import mail, socketio
 from .routes import BLUEPRINTS
@@ -68,8 +69,35 @@ def register_socketio(app):
         message_queue=app.config["REDIS_URL"] if app.config["SOCKETIO_MESSAGE_QUEUE"] else None,
         channel=app.config["SOCKETIO_CHANNEL"],
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        cors_allowed_origins=app.config["CORS_ORIGIN"],
+        cors_allowed_origins=origin_policy(app.config["CORS_ORIGIN"]),
     )
+    # Like the sender, no guard in a CLI command: it serves no sockets.
+    socket_guard.init_app(app, start=app.config["SOCKET_GUARD_ENABLED"] and not os.environ.get("FLASK_RUN_FROM_CLI"))
+
+
+def origin_policy(allowed):
+    """Engine.IO's origin check: the listed browser origins, and the server's own origin.
+
+    A browser always sends its page's origin, so only pages of a listed origin connect. A client
+    outside a browser (python-socketio's websocket transport) sends the URL it connects to as its
+    Origin; this service serves no pages, so its own origin can only be such a client, and a valid
+    token is still required.
+    """
+    allowed = frozenset(allowed)
+
+    def is_allowed(origin, environ):
+        if origin in allowed:
+            return True
+        host = environ.get("HTTP_HOST")
+        scheme = environ.get("wsgi.url_scheme", "http")
+        own = {f"{scheme}://{host}"} if host else set()
+        forwarded_host = environ.get("HTTP_X_FORWARDED_HOST", host)
+        forwarded_proto = environ.get("HTTP_X_FORWARDED_PROTO", scheme)
+        if forwarded_host:
+            own.add(f"{forwarded_proto.split(',')[0].strip()}://{forwarded_host.split(',')[0].strip()}")
+        return origin in own
+
+    return is_allowed
 
 
 def register_blueprints(app):

@@ -47,6 +47,8 @@ class Config:
     SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL")
     SOCKETIO_MESSAGE_QUEUE = True
     SOCKETIO_ASYNC_MODE = env_str("SOCKETIO_ASYNC_MODE", "eventlet")
+    # Run this process's socket guard: it disconnects sockets whose token expired or was revoked.
+    SOCKET_GUARD_ENABLED = env_bool("SOCKET_GUARD_ENABLED", True)
     CORS_ORIGIN = env_list("CORS_ORIGIN", "http://localhost:5173")
 
     JWT_ACCESS_SECRET = env_str("JWT_ACCESS_SECRET")
@@ -111,6 +113,7 @@ class TestingConfig(DevelopmentConfig):
     SOCKETIO_MESSAGE_QUEUE = env_bool("SOCKETIO_MESSAGE_QUEUE", False)
     SOCKETIO_ASYNC_MODE = env_str("SOCKETIO_ASYNC_MODE", "threading")
     EMAIL_SENDER_ENABLED = env_bool("EMAIL_SENDER_ENABLED", False)
+    SOCKET_GUARD_ENABLED = env_bool("SOCKET_GUARD_ENABLED", False)
     EMAIL_RETRY_BASE_SECONDS = env_float("EMAIL_RETRY_BASE_SECONDS", 0)
     SMTP_TIMEOUT = env_float("SMTP_TIMEOUT", 2)
 

@@ -28,6 +28,9 @@ def verify_access_token(token, secret, algorithm="HS256"):
         raise InvalidToken("Invalid token")
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise InvalidToken("Invalid token")
+    # The token version is what revocation is checked against (servicekit.revocation).
+    if not isinstance(claims.get("tv"), int) or isinstance(claims["tv"], bool):
+        raise InvalidToken("Invalid token")
     if claims.get("role") not in ROLES:
         raise InvalidToken("Invalid token")
     org = claims.get("org")

@@ -8,6 +8,7 @@ import redis
 
 from notifications import create_app
 from notifications.config import DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN
+from support.authz import grant
 from support.processes import SmtpServer
 from notifications.utils.redis import delete_prefixed
 
@@ -60,6 +61,7 @@ def make_app(redis_prefix, smtp_server):
             "APP_ENV": "testing",
             "REDIS_URL": REDIS_URL,
             "REDIS_KEY_PREFIX": redis_prefix,
+            "SHARED_KEY_PREFIX": redis_prefix,
             "SOCKETIO_CHANNEL": f"{redis_prefix}:socketio",
             "MAIL_BACKEND": "smtp",
             "MAIL_SERVER": "127.0.0.1",
@@ -100,15 +102,23 @@ def service_headers():
 
 
 def mint_token(sub="user-1", role="client_user", org="org-1", type_="access", expires_in=300,
-               secret=DEV_ACCESS_SECRET, algorithm="HS256", **extra):
+               secret=DEV_ACCESS_SECRET, algorithm="HS256", tv=0, **extra):
     """Mint a token with the claims user_management puts in its access tokens."""
     now = int(time.time())
     claims = {"sub": sub, "role": role, "org": org, "type": type_, "iat": now, "exp": now + expires_in,
-              "jti": uuid.uuid4().hex, **extra}
+              "jti": uuid.uuid4().hex, "tv": tv, **extra}
     return jwt.encode(claims, secret, algorithm=algorithm)
 
 
 @pytest.fixture
-def token():
-    """The token minting helper."""
-    return mint_token
+def token(redis_prefix):
+    """Mint an access token and, as user_management does at login, write its user's record (`grant=False`: don't)."""
+
+    def make(*args, grant_record=True, **kwargs):
+        minted = mint_token(*args, **kwargs)
+        sub = kwargs.get("sub", args[0] if args else "user-1")
+        if grant_record and isinstance(sub, str) and isinstance(kwargs.get("tv", 0), int):
+            grant(redis_prefix, sub, kwargs.get("tv", 0))
+        return minted
+
+    return make

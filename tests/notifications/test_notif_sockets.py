@@ -1,4 +1,6 @@
 """Socket.IO authentication and rooms, in process (Flask-SocketIO's test client, real handlers)."""
+import time
+
 import jwt
 import pytest
 
@@ -98,3 +100,72 @@ def test_notify_endpoint_emits(app, client, token, service_headers):
                            headers=service_headers)
     assert response.status_code == 202
     assert alice.get_received()[0]["args"][0]["message"] == "hi"
+
+
+# Security round two (issue 12, item 1): a socket is authorized like an API request, for as long as it lives.
+
+from notifications.controllers.socket_guard import get_guard  # noqa: E402
+from servicekit import revocation  # noqa: E402
+
+from support.authz import grant  # noqa: E402
+
+
+@pytest.mark.parametrize("state", [
+    None,
+    revocation.UserState(1, True, True),
+    revocation.UserState(0, False, True),
+    revocation.UserState(0, True, False),
+], ids=["no-record", "newer-token-version", "user-deactivated", "organization-deactivated"])
+def test_a_revoked_or_unknown_token_opens_no_socket(app, token, redis_prefix, redis_client, state):
+    """Tokens killed by logout-all or a deactivation (the API answers 401) used to open sockets."""
+    minted = token(sub="alice", tv=0, grant_record=False)
+    if state is not None:
+        grant(redis_prefix, "alice", *state)
+    assert not connect(app, {"token": minted}).is_connected()
+    redis_client.delete(revocation.user_key(redis_prefix, "alice"))
+    grant(redis_prefix, "alice", 0)
+    assert connect(app, {"token": minted}).is_connected()
+
+
+def test_a_token_without_a_version_opens_no_socket(app, token):
+    assert not connect(app, {"token": token(sub="alice", tv=None)}).is_connected()
+
+
+def received_events(client):
+    """Events a test client got, also after the server disconnected it (get_received() refuses then)."""
+    return [(event["name"], event["args"][0] if event["args"] else None) for event in client.queue]
+
+
+def test_the_guard_ends_a_socket_whose_token_was_revoked(app, token, redis_prefix):
+    """After logout-all (a newer version announced) the socket gets sessionEnded and is disconnected."""
+    alice = connect(app, {"token": token(sub="alice", tv=3)})
+    bob = connect(app, {"token": token(sub="bob", tv=0)})
+    guard = get_guard(app)
+    grant(redis_prefix, "alice", 4)
+    assert guard.recheck({"alice"}) == 1
+    assert ("sessionEnded", {"reason": "token_revoked", "message": revocation_message("token_revoked")}) \
+        in received_events(alice)
+    assert not alice.is_connected() and bob.is_connected()
+    assert [user for user, _tv, _exp in guard.sockets.values()] == ["bob"]
+
+
+def revocation_message(reason):
+    from notifications.controllers.socket_guard import MESSAGES
+
+    return MESSAGES[reason]
+
+
+def test_the_guard_ends_a_socket_when_its_token_expires(app, token):
+    """Sockets stayed connected 25 s past their token's expiry; now the guard ends them with `token_expired`."""
+    alice = connect(app, {"token": token(sub="alice", expires_in=60)})
+    bob = connect(app, {"token": token(sub="bob", expires_in=600)})
+    guard = get_guard(app)
+    assert guard.end_expired() == 0
+    assert guard.end_expired(now=time.time() + 61) == 1
+    assert [name for name, _ in received_events(alice)] == ["sessionEnded"]
+    assert not alice.is_connected() and bob.is_connected()
+
+
+def test_an_expired_token_is_refused_with_a_reason_a_client_can_act_on(app, token):
+    client = connect(app, {"token": token(sub="alice", expires_in=-5)})
+    assert not client.is_connected()
