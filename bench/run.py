@@ -217,7 +217,8 @@ class Bench:
     def base_env(self, **extra):
         """The environment of a service process: development config, this run's Redis prefix and channel."""
         env = {k: v for k, v in os.environ.items() if k not in {"MONGODB_URI", "FLASK_APP"}}
-        env.update(APP_ENV="development", REDIS_URL=REDIS_URL, SOCKETIO_CHANNEL=self.channel, PYTHONUNBUFFERED="1")
+        env.update(APP_ENV="development", REDIS_URL=REDIS_URL, SOCKETIO_CHANNEL=self.channel, PYTHONUNBUFFERED="1",
+                   SHARED_KEY_PREFIX=self.run_id)
         env.update({k: str(v) for k, v in extra.items()})
         return env
 
@@ -427,7 +428,11 @@ http {{
             entry["worker"] = self.worker_pid(entry["proc"])
 
     def mint_tokens(self, count):
-        """Access tokens as user_management issues them (same secret, claims and type) for `count` users."""
+        """Access tokens as user_management issues them (same secret, claims and type) for `count` users.
+
+        Each user also gets the revocation record user_management writes at login, or no socket would open.
+        """
+        from servicekit import revocation
         from user_management.config import config_for
 
         secret = config_for("development").JWT_ACCESS_SECRET
@@ -439,6 +444,10 @@ http {{
             claims = {"sub": sub, "type": "access", "fresh": False, "jti": uuid.uuid4().hex, "iat": now, "nbf": now,
                       "exp": now + timedelta(minutes=30), "role": "client_user", "org": orgs[i % len(orgs)], "tv": 0}
             users.append((sub, pyjwt.encode(claims, secret, algorithm="HS256")))
+        client = redis.Redis.from_url(REDIS_URL)
+        for sub, _token in users:
+            revocation.write(client, self.run_id, sub, revocation.UserState(0, True, True), 3600)
+        client.close()
         return users
 
     def sink_count(self):

@@ -8,7 +8,7 @@ import redis
 
 from notifications import create_app
 from notifications.config import DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN
-from support.authz import grant
+from support.authz import grant, mint_token
 from support.processes import SmtpServer
 from notifications.utils.redis import delete_prefixed
 
@@ -99,15 +99,6 @@ def runner(app):
 def service_headers():
     """Headers of an authorised service call."""
     return {"X-Service-Token": DEV_SERVICE_TOKEN}
-
-
-def mint_token(sub="user-1", role="client_user", org="org-1", type_="access", expires_in=300,
-               secret=DEV_ACCESS_SECRET, algorithm="HS256", tv=0, **extra):
-    """Mint a token with the claims user_management puts in its access tokens."""
-    now = int(time.time())
-    claims = {"sub": sub, "role": role, "org": org, "type": type_, "iat": now, "exp": now + expires_in,
-              "jti": uuid.uuid4().hex, "tv": tv, **extra}
-    return jwt.encode(claims, secret, algorithm=algorithm)
 
 
 @pytest.fixture

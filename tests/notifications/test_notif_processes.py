@@ -7,6 +7,8 @@ connected to process A.
 import time
 import uuid
 
+from unittest.mock import ANY
+
 import pytest
 import redis
 import requests
@@ -14,6 +16,7 @@ import socketio.exceptions
 from flask_socketio import SocketIO
 
 from notifications.config import DEV_SERVICE_TOKEN
+from support.authz import announce, grant, mint_token
 from support.processes import connect_socket, read_log, start_notifications, stop_process, wait_until
 from notifications.utils.redis import delete_prefixed
 
@@ -35,6 +38,7 @@ class Cluster:
             "APP_ENV": "development",
             "REDIS_URL": REDIS_URL,
             "REDIS_KEY_PREFIX": prefix,
+            "SHARED_KEY_PREFIX": prefix,
             "SOCKETIO_CHANNEL": self.channel,
             "SOCKETIO_ASYNC_MODE": worker_class,
             "CORS_ORIGIN": ORIGIN,
@@ -83,6 +87,18 @@ def cluster(request, smtp):
 
 
 @pytest.fixture
+def token(cluster):
+    """Mint an access token and write its user's revocation record under the cluster's shared prefix."""
+
+    def make(*args, **kwargs):
+        minted = mint_token(*args, **kwargs)
+        grant(cluster.prefix, kwargs.get("sub", "user-1"), kwargs.get("tv", 0))
+        return minted
+
+    return make
+
+
+@pytest.fixture
 def connect():
     """Connect real python-socketio clients; all are disconnected afterwards."""
     clients = []
@@ -110,13 +126,58 @@ def test_refused_with_expired_token(cluster, connect, token):
     """An expired access token: refused, and the reason is given."""
     with pytest.raises(socketio.exceptions.ConnectionError):
         connect(cluster.a, {"token": token(expires_in=-5)})
-    assert connect_socket.last_client.received == [("connect_error", {"message": "Token expired"})]
+    assert connect_socket.last_client.received == [
+        ("connect_error", {"message": "Token expired", "data": {"reason": "token_expired"}})]
 
 
 def test_refused_from_unlisted_origin(cluster, connect, token):
     """Browsers on origins outside CORS_ORIGIN cannot connect."""
     with pytest.raises(socketio.exceptions.ConnectionError):
         connect(cluster.a, {"token": token()}, origin="https://evil.example", transports=["websocket"])
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_a_client_outside_a_browser_connects_without_listing_its_origin(cluster, token, transport):
+    """python-socketio's websocket transport sends the server's own URL as Origin; it was refused unless that
+    URL was added to CORS_ORIGIN. A valid token is still required (refused below without one)."""
+    client = socketio.Client(reconnection=False)
+    try:
+        client.connect(cluster.a, auth={"token": token()}, transports=[transport], wait_timeout=5)
+        assert client.connected
+    finally:
+        client.disconnect()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        socketio.Client(reconnection=False).connect(cluster.a, transports=[transport], wait_timeout=5)
+
+
+def ended(client, reason, timeout):
+    """Wait until the server ended `client` with `reason`; return the seconds it took."""
+    started = time.monotonic()
+    wait_until(lambda: not client.connected, timeout=timeout)
+    took = time.monotonic() - started
+    assert ("sessionEnded", {"reason": reason, "message": ANY}) in client.received and not client.connected, \
+        client.received
+    return took
+
+
+def test_a_socket_is_ended_within_2_s_of_its_revocation(cluster, connect, token):
+    """user_management announces a newer token version (logout-all): the socket gets sessionEnded and goes."""
+    user = f"u-{uuid.uuid4().hex[:6]}"
+    client = connect(cluster.a, {"token": token(sub=user, tv=0)}, transports=["websocket"],
+                     events=("sessionEnded", "notification"))
+    other = connect(cluster.a, {"token": token(sub="someone-else", tv=0)}, transports=["websocket"])
+    grant(cluster.prefix, user, tv=1)
+    announce(cluster.prefix, user)
+    assert ended(client, "token_revoked", timeout=5) < 2
+    assert other.connected
+
+
+def test_a_socket_is_ended_when_its_token_expires(cluster, connect, token):
+    """Sockets stayed connected 25 s past their token's expiry and kept receiving events."""
+    client = connect(cluster.a, {"token": token(sub="short-lived", expires_in=2)}, transports=["websocket"],
+                     events=("sessionEnded", "notification"))
+    assert client.connected
+    ended(client, "token_expired", timeout=6)
 
 
 def test_register(cluster, connect, token):
