@@ -86,6 +86,7 @@ def stack(tmp_path_factory):
             "APP_ENV": "development",
             "REDIS_URL": REDIS_URL,
             "REDIS_KEY_PREFIX": f"{prefix}-notif",
+            "SHARED_KEY_PREFIX": prefix,
             "SOCKETIO_CHANNEL": f"{prefix}-socketio",
             "JWT_ACCESS_SECRET": DEV_ACCESS_SECRET,
             "NOTIFICATIONS_SERVICE_TOKEN": DEV_SERVICE_TOKEN,
@@ -124,6 +125,7 @@ def stack(tmp_path_factory):
             "MONGODB_URI": "",  # unset: the development default, mongomock inside the one worker
             "REDIS_URL": REDIS_URL,
             "REDIS_KEY_PREFIX": f"{prefix}-um",
+            "SHARED_KEY_PREFIX": prefix,
             "SOCKETIO_CHANNEL": f"{prefix}-socketio",
             "JWT_ACCESS_SECRET": DEV_ACCESS_SECRET,
             "NOTIFICATIONS_SERVICE_TOKEN": DEV_SERVICE_TOKEN,

@@ -195,7 +195,7 @@ class SmtpServer:
 
 
 def connect_socket(url, token=None, origin="http://localhost:5173", transports=None,
-                   events=("notification", "inviteStatusUpdate", "error", "connect_error")):
+                   events=("notification", "inviteStatusUpdate", "sessionEnded", "error", "connect_error")):
     """Connect a python-socketio client with `auth: {token}`; events land in `client.received`.
 
     Raises socketio.exceptions.ConnectionError when refused (the reason is then
