@@ -409,8 +409,33 @@ http {{
 
     # ---------------------------------------------------------------- scenarios 3 and 4
 
+    def start_jwks(self):
+        """Serve a signing key's public half as user_management does (which is stopped by now); return the URL."""
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from user_management.utils.signing_keys import KeySet, new_key
+
+        self.keyset = KeySet([new_key()])
+        body = json.dumps(self.keyset.jwks(timedelta(minutes=30))).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's name)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.jwks_server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.jwks_server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.jwks_server.server_port}/.well-known/jwks.json"
+
     def start_notifications(self):
         """The SMTP sink and two notifications processes, each `gunicorn -c notifications/gunicorn.conf.py`."""
+        jwks_url = self.start_jwks()
         self.smtp_port = free_port()
         self.sink_stats = self.logs / "smtp-sink.json"
         self.sink = self.services.start("smtp_sink", [sys.executable, "-m", "bench.smtp_sink", "--port",
@@ -421,21 +446,21 @@ http {{
             port = free_port()
             proc = self.gunicorn(f"notifications_{index + 1}", "notifications/gunicorn.conf.py",
                                  "wsgi:notifications_app", port, REDIS_KEY_PREFIX=f"{self.run_id}-notif",
-                                 SMTP_HOST="127.0.0.1", SMTP_PORT=self.smtp_port, MAIL_BACKEND="smtp")
+                                 SMTP_HOST="127.0.0.1", SMTP_PORT=self.smtp_port, MAIL_BACKEND="smtp",
+                                 JWKS_URL=jwks_url)
             self.notif.append({"proc": proc, "port": port, "url": f"http://127.0.0.1:{port}"})
         for entry in self.notif:
             wait_http(f"{entry['url']}/health", entry["proc"], self.services)
             entry["worker"] = self.worker_pid(entry["proc"])
 
     def mint_tokens(self, count):
-        """Access tokens as user_management issues them (same secret, claims and type) for `count` users.
+        """Access tokens as user_management issues them (same kind of key, claims and type) for `count` users.
 
         Each user also gets the revocation record user_management writes at login, or no socket would open.
         """
         from servicekit import revocation
-        from user_management.config import config_for
 
-        secret = config_for("development").JWT_ACCESS_SECRET
+        key = self.keyset.signing_key
         now = datetime.now(timezone.utc)
         orgs = [uuid.uuid4().hex[:24] for _ in range(10)]
         users = []
@@ -443,7 +468,7 @@ http {{
             sub = uuid.uuid4().hex[:24]
             claims = {"sub": sub, "type": "access", "fresh": False, "jti": uuid.uuid4().hex, "iat": now, "nbf": now,
                       "exp": now + timedelta(minutes=30), "role": "client_user", "org": orgs[i % len(orgs)], "tv": 0}
-            users.append((sub, pyjwt.encode(claims, secret, algorithm="HS256")))
+            users.append((sub, pyjwt.encode(claims, key.private_key, algorithm=key.alg, headers={"kid": key.kid})))
         client = redis.Redis.from_url(REDIS_URL)
         for sub, _token in users:
             revocation.write(client, self.run_id, sub, revocation.UserState(0, True, True), 3600)
@@ -633,6 +658,8 @@ http {{
             self.services.stop_all()
             if self.capture is not None:
                 self.capture.stop()
+            if getattr(self, "jwks_server", None) is not None:
+                self.jwks_server.shutdown()
             self.cleanup_redis()
         (self.logs / "results.json").write_text(json.dumps(self.results, indent=2, default=str))
         return self.results

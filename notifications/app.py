@@ -13,6 +13,7 @@ from .controllers import socket_guard
 from .controllers.sender import Sender
 from .extensions import mail, socketio
 from .routes import BLUEPRINTS
+from .utils import jwks
 from .utils import redis as redis_util
 
 SENDER_KEY = "notifications_sender"
@@ -51,8 +52,9 @@ def configure(app, config):
 
 
 def register_extensions(app):
-    """Bind Redis, Flask-Mail and Socket.IO to the app."""
+    """Bind Redis, Flask-Mail, the token keys and Socket.IO to the app."""
     redis_util.init_app(app)
+    jwks.init_app(app)
     mail.init_app(app)
     register_socketio(app)
 

@@ -5,6 +5,8 @@ testing carry obviously fake secrets so a fresh checkout runs; production has no
 secret defaults and refuses to start when a secret is missing, is a dev default,
 or is shorter than 32 bytes.
 """
+from urllib.parse import urlsplit
+
 from servicekit.config import (  # noqa: F401  (ConfigurationError is part of this module's interface)
     ConfigurationError,
     env_bool,
@@ -17,11 +19,11 @@ from servicekit.config import (  # noqa: F401  (ConfigurationError is part of th
     require_production_secrets,
 )
 
-
 # B105: dev/test default; production refuses it (config.validate)
-DEV_ACCESS_SECRET = "dev-access-secret-not-for-production-0000"  # nosec B105
 DEV_SERVICE_TOKEN = "dev-service-token-not-for-production-0000"  # nosec B105
-DEV_DEFAULT_SECRETS = {DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN}
+DEV_DEFAULT_SECRETS = {DEV_SERVICE_TOKEN}
+# user_management's public keys in development (make dev runs it on port 3000).
+DEV_JWKS_URL = "http://127.0.0.1:3000/.well-known/jwks.json"
 ASYNC_MODES = {"eventlet", "gevent", "threading"}
 MAIL_BACKENDS = {"smtp", "console"}
 
@@ -51,8 +53,16 @@ class Config:
     SOCKET_GUARD_ENABLED = env_bool("SOCKET_GUARD_ENABLED", True)
     CORS_ORIGIN = env_list("CORS_ORIGIN", "http://localhost:5173")
 
-    JWT_ACCESS_SECRET = env_str("JWT_ACCESS_SECRET")
-    JWT_ALGORITHM = "HS256"
+    # Access tokens are verified with user_management's public keys (no secret here can mint one).
+    JWKS_URL = env_str("JWKS_URL")
+    JWKS_CACHE_SECONDS = env_float("JWKS_CACHE_SECONDS", 300)
+    # An unknown kid fetches the key set again, at most this often (a rotated key is picked up at once).
+    JWKS_REFRESH_COOLDOWN = env_float("JWKS_REFRESH_COOLDOWN", 1)
+    JWKS_TIMEOUT = env_float("JWKS_TIMEOUT", 3)
+    # `iss` and `aud` that access tokens must carry (user_management's JWT_ISSUER / JWT_AUDIENCE,
+    # both FRONTEND_URL by default); checked when set, required in production.
+    JWT_ISSUER = env_str("JWT_ISSUER")
+    JWT_AUDIENCE = env_str("JWT_AUDIENCE")
     NOTIFICATIONS_SERVICE_TOKEN = env_str("NOTIFICATIONS_SERVICE_TOKEN")
 
     MAIL_BACKEND = env_str("MAIL_BACKEND", "smtp")
@@ -85,9 +95,11 @@ class Config:
     @classmethod
     def validate(cls, settings):
         """Raise ConfigurationError when `settings` cannot run; called by the factory."""
-        for name in ("JWT_ACCESS_SECRET", "NOTIFICATIONS_SERVICE_TOKEN"):
+        for name in ("JWKS_URL", "NOTIFICATIONS_SERVICE_TOKEN"):
             if not settings.get(name):
                 raise ConfigurationError(f"{name} must be set")
+        if urlsplit(settings["JWKS_URL"]).scheme not in ("http", "https"):
+            raise ConfigurationError("JWKS_URL must be an http(s) URL (user_management's /.well-known/jwks.json)")
         if settings.get("SOCKETIO_ASYNC_MODE") not in ASYNC_MODES:
             raise ConfigurationError(f"SOCKETIO_ASYNC_MODE must be one of {sorted(ASYNC_MODES)}")
         if settings.get("MAIL_BACKEND") not in MAIL_BACKENDS:
@@ -99,7 +111,7 @@ class DevelopmentConfig(Config):
     """`make dev`: fake secrets; e-mails printed to stdout when no SMTP_HOST is set."""
 
     ENV_NAME = "development"
-    JWT_ACCESS_SECRET = env_str("JWT_ACCESS_SECRET", DEV_ACCESS_SECRET)
+    JWKS_URL = env_str("JWKS_URL", DEV_JWKS_URL)
     NOTIFICATIONS_SERVICE_TOKEN = env_str("NOTIFICATIONS_SERVICE_TOKEN", DEV_SERVICE_TOKEN)
     MAIL_BACKEND = env_str("MAIL_BACKEND", "smtp" if env_str("SMTP_HOST") else "console")
 
@@ -127,7 +139,10 @@ class ProductionConfig(Config):
     def validate(cls, settings):
         """Refuse missing, default or short secrets and the console mail backend."""
         super().validate(settings)
-        require_production_secrets(settings, ("JWT_ACCESS_SECRET", "NOTIFICATIONS_SERVICE_TOKEN"), DEV_DEFAULT_SECRETS)
+        require_production_secrets(settings, ("NOTIFICATIONS_SERVICE_TOKEN",), DEV_DEFAULT_SECRETS)
+        for name in ("JWT_ISSUER", "JWT_AUDIENCE"):
+            if not settings.get(name):
+                raise ConfigurationError(f"{name} must be set in production (user_management's, FRONTEND_URL by default)")
         if settings["MAIL_BACKEND"] != "smtp":
             raise ConfigurationError("MAIL_BACKEND=console prints e-mails to stdout; production needs smtp")
 

@@ -16,6 +16,7 @@ from .controllers.notify import org_room, role_room, user_room
 from .controllers.socket_guard import get_guard
 from .exceptions import InvalidToken
 from .extensions import socketio
+from .utils import jwks
 from .utils.redis import get_redis
 from .utils.tokens import verify_access_token
 
@@ -33,7 +34,7 @@ def on_connect(auth=None):
     token = auth.get("token") if isinstance(auth, dict) else None
     config = current_app.config
     try:
-        claims = verify_access_token(token, config["JWT_ACCESS_SECRET"], config["JWT_ALGORITHM"])
+        claims = verify_access_token(token, jwks.client(), config["JWT_ISSUER"], config["JWT_AUDIENCE"])
     except InvalidToken as exc:
         expired = exc.message == "Token expired"
         raise _refuse(exc.message, revocation.TOKEN_EXPIRED if expired else None) from None

@@ -33,7 +33,7 @@ pids+=($!)
 
 cat <<MSG
 
-  web console      http://127.0.0.1:3000/login
+  web console      http://localhost:3000/login   (passkeys: /account/passkeys)
   user_management  http://127.0.0.1:3000   (health: /health, API docs: /api/docs)
   notifications    http://127.0.0.1:4000   (emails are printed to this terminal in dev)
 

@@ -8,6 +8,8 @@ from servicekit.config import apply_shared_defaults
 
 from .config import config_for
 from .extensions import cors, jwt, limiter, talisman
+from .middleware import signing
+from .utils.signing_keys import ALGORITHMS as SIGNING_ALGORITHMS
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +50,15 @@ def register_observability(app):
 
 def register_extensions(app):
     """Bind every extension to the app."""
+    issuer = app.config["JWT_ISSUER"] or app.config["FRONTEND_URL"]
     app.config.update(
-        JWT_SECRET_KEY=app.config["JWT_ACCESS_SECRET"],
         JWT_ACCESS_TOKEN_EXPIRES=app.config["JWT_ACCESS_EXPIRES"],
-        JWT_DECODE_ALGORITHMS=[app.config["JWT_ALGORITHM"]],
+        # Asymmetric only (the key is picked by kid): an HMAC or `none` token is never accepted.
+        JWT_DECODE_ALGORITHMS=list(SIGNING_ALGORITHMS),
+        JWT_ENCODE_ISSUER=issuer,
+        JWT_DECODE_ISSUER=issuer,
+        JWT_ENCODE_AUDIENCE=app.config["JWT_AUDIENCE"] or issuer,
+        JWT_DECODE_AUDIENCE=app.config["JWT_AUDIENCE"] or issuer,
         RATELIMIT_STORAGE_URI=app.config["REDIS_URL"],
         # The prefix goes to the storage: Limiter keeps the first app's RATELIMIT_KEY_PREFIX forever.
         RATELIMIT_STORAGE_OPTIONS={"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:rl"},
@@ -64,6 +71,7 @@ def register_extensions(app):
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     jwt.init_app(app)
+    signing.init_app(app)
     limiter.init_app(app)
     limiter.exempt(app.view_functions["metrics"])
     cors.init_app(app, resources={r"/api/*": {"origins": app.config["CORS_ORIGIN"]}},
@@ -83,21 +91,21 @@ def register_extensions(app):
 
 def register_database(app):
     """Connect mongoengine and make sure the declared indexes exist."""
-    from .models import (AuditEvent, EmailOutbox, Invite, Lockout, Organization, PasswordResetToken, RefreshToken,
-                         Throttle, TwoFactorChallenge, User)
+    from .models import (AuditEvent, EmailOutbox, Invite, Lockout, Organization, PasskeyChallenge, PasswordResetToken,
+                         RefreshToken, Throttle, TwoFactorChallenge, User, WebAuthnCredential)
     from .utils.database import connect_database, ensure_indexes
 
     connect_database(app.config["MONGODB_URI"])
     ensure_indexes(User, Organization, Invite, RefreshToken, EmailOutbox, TwoFactorChallenge, PasswordResetToken,
-                   Throttle, Lockout, AuditEvent)
+                   Throttle, Lockout, AuditEvent, WebAuthnCredential, PasskeyChallenge)
 
 
 def register_blueprints(app):
     """Mount the routes."""
     from . import web  # the pages
-    from .routes import audit, auth, health, invites, organization, organizations, users
+    from .routes import audit, auth, health, invites, organization, organizations, passkeys, users, well_known
 
-    for module in (health, auth, invites, organization, organizations, users, audit):
+    for module in (health, auth, invites, organization, organizations, users, audit, passkeys, well_known):
         app.register_blueprint(module.bp)
     app.register_blueprint(web.bp)
 

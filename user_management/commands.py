@@ -2,10 +2,12 @@
 import click
 
 from .exceptions import DomainError
+from .keys_cli import keys
 
 
 def register(app):
     """Attach the commands to `app`."""
+    app.cli.add_command(keys)
 
     @app.cli.command("create-superadmin")
     @click.option("--email", required=True, help="Email address of the new super admin.")

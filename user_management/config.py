@@ -19,7 +19,16 @@ from servicekit.config import (  # noqa: F401  (ConfigurationError is part of th
     require_production_secrets,
 )
 
+import ipaddress
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .utils.relying_party import relying_party
 from .utils.totp import cipher_from_keys
+
+from .utils.signing_keys import ALGORITHMS as SIGNING_ALGORITHMS
+from .utils.signing_keys import KeySetError, read_keyset
+
 
 # B105: dev/test default; production refuses it (config.validate)
 DEV_ACCESS_SECRET = "dev-access-secret-not-for-production-0000"  # nosec B105
@@ -28,6 +37,8 @@ DEV_SERVICE_TOKEN = "dev-service-token-not-for-production-0000"  # nosec B105
 # A Fernet key (urlsafe base64 of 32 bytes) used only by dev and test configs.
 DEV_TOTP_ENCRYPTION_KEY = "ZGV2LXRvdHAta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
 DEV_DEFAULT_SECRETS = {DEV_ACCESS_SECRET, DEV_REFRESH_SECRET, DEV_SERVICE_TOKEN, DEV_TOTP_ENCRYPTION_KEY}
+# Dev's access-token signing keys: generated at the first start, shared by every dev process (git-ignored).
+DEV_SIGNING_KEYS = "instance/jwt-signing-keys.json"  # relative to the working directory (the repository for make dev)
 
 
 class Config:
@@ -54,7 +65,14 @@ class Config:
     JWT_REFRESH_EXPIRES = timedelta(seconds=env_int("JWT_REFRESH_EXPIRES", 7 * 24 * 3600))
     # Absolute lifetime of a login's refresh-token family, however often it rotates.
     REFRESH_FAMILY_MAX_AGE = timedelta(seconds=env_int("REFRESH_FAMILY_MAX_AGE", 30 * 24 * 3600))
-    JWT_ALGORITHM = "HS256"
+    # Access tokens are signed with a private key of the keyset file JWT_SIGNING_KEYS (EdDSA or RS256) and
+    # verified by anyone with the public keys at /.well-known/jwks.json. JWT_ACCESS_SECRET only keys
+    # user_management's own HMACs (twoFactorTokens, code digests) and never leaves this service.
+    JWT_ALGORITHM = env_str("JWT_ALGORITHM", "EdDSA")
+    JWT_SIGNING_KEYS = env_str("JWT_SIGNING_KEYS")
+    # `iss` and `aud` of access tokens; both default to FRONTEND_URL (the public URL).
+    JWT_ISSUER = env_str("JWT_ISSUER")
+    JWT_AUDIENCE = env_str("JWT_AUDIENCE")
     JWT_TOKEN_LOCATION = ["headers"]
 
     INVITE_EXPIRES = timedelta(days=7)
@@ -78,6 +96,15 @@ class Config:
     TOTP_ISSUER = env_str("TOTP_ISSUER", "User Management")
     # Steps of 30 s accepted either side of now: 2 (±1 minute) as the reference asks; each step still works once.
     TOTP_VALID_WINDOW = env_int("TOTP_VALID_WINDOW", 2)
+
+    # Passkeys (WebAuthn). The relying party id and the origins default to FRONTEND_URL's host and origin;
+    # production refuses a relying party id or origin that does not match FRONTEND_URL.
+    WEBAUTHN_RP_ID = env_str("WEBAUTHN_RP_ID")
+    WEBAUTHN_RP_NAME = env_str("WEBAUTHN_RP_NAME", "User Management")
+    WEBAUTHN_ORIGINS = env_list("WEBAUTHN_ORIGINS")
+    # A ceremony's challenge is single use and lives this long.
+    WEBAUTHN_CHALLENGE_EXPIRES = timedelta(seconds=env_int("WEBAUTHN_CHALLENGE_EXPIRES", 300))
+    PASSKEYS_PER_USER = env_int("PASSKEYS_PER_USER", 10)
 
     # Second factor: a login challenge (and its email code) lives this long and
     # survives this many wrong codes; failures across challenges are capped per user.
@@ -151,6 +178,7 @@ class DevelopmentConfig(Config):
     DEBUG = False
     JWT_ACCESS_SECRET = env_str("JWT_ACCESS_SECRET", DEV_ACCESS_SECRET)
     JWT_REFRESH_SECRET = env_str("JWT_REFRESH_SECRET", DEV_REFRESH_SECRET)
+    JWT_SIGNING_KEYS = env_str("JWT_SIGNING_KEYS", DEV_SIGNING_KEYS)
     NOTIFICATIONS_SERVICE_TOKEN = env_str("NOTIFICATIONS_SERVICE_TOKEN", DEV_SERVICE_TOKEN)
     TOTP_ENCRYPTION_KEY = env_str("TOTP_ENCRYPTION_KEY", DEV_TOTP_ENCRYPTION_KEY)
 
@@ -162,6 +190,8 @@ class TestingConfig(DevelopmentConfig):
     TESTING = True
     BCRYPT_ROUNDS = 4
     MONGODB_URI = env_str("MONGODB_URI", "mongomock://localhost/test_user_management")
+    # Unset: each app signs with a key generated in memory (tests that need a file set one).
+    JWT_SIGNING_KEYS = env_str("TEST_JWT_SIGNING_KEYS")
     OUTBOX_POLL_INTERVAL = 0
     NOTIFICATIONS_URL = env_str("TEST_NOTIFICATIONS_URL", "http://127.0.0.1:9")
     NOTIFICATIONS_TIMEOUT = 0.5
@@ -184,6 +214,48 @@ class ProductionConfig(Config):
         )
         if not settings.get("MONGODB_URI") or settings["MONGODB_URI"].startswith("mongomock://"):
             raise ConfigurationError("MONGODB_URI must point at a real MongoDB in production")
+        require_signing_keys(settings)
+        require_matching_relying_party(settings)
+
+
+def require_signing_keys(settings):
+    """Production signs access tokens with a private key from a keyset file: refuse to start without one."""
+    path = settings.get("JWT_SIGNING_KEYS")
+    if not path:
+        raise ConfigurationError("JWT_SIGNING_KEYS must name the keyset file in production "
+                                 "(flask --app wsgi:user_management_app keys generate)")
+    try:
+        key = read_keyset(path).signing_key
+    except KeySetError as error:
+        raise ConfigurationError(f"JWT_SIGNING_KEYS: {error}") from None
+    if key is None:
+        raise ConfigurationError("JWT_SIGNING_KEYS has no signing key; run `keys rotate`")
+    algorithm = settings.get("JWT_ALGORITHM") or "EdDSA"
+    if algorithm not in SIGNING_ALGORITHMS:
+        raise ConfigurationError(f"JWT_ALGORITHM must be one of {', '.join(SIGNING_ALGORITHMS)} (asymmetric)")
+    if key.alg != algorithm:
+        raise ConfigurationError(f"the signing key is {key.alg} but JWT_ALGORITHM is {algorithm}")
+
+
+def require_matching_relying_party(settings):
+    """Passkeys are bound to a domain: refuse an rp id or origin that FRONTEND_URL does not match."""
+    rp_id, _, origins = relying_party(settings)
+    frontend = urlsplit(settings.get("FRONTEND_URL") or "")
+    try:
+        ipaddress.ip_address(rp_id)
+        raise ConfigurationError("WEBAUTHN_RP_ID must be a domain name, not an IP address")
+    except ValueError:
+        pass
+    if f"{frontend.scheme}://{frontend.netloc}" not in origins:
+        raise ConfigurationError("WEBAUTHN_ORIGINS must include the origin of FRONTEND_URL")
+    for origin in origins:
+        parts = urlsplit(origin)
+        host = (parts.hostname or "").lower()
+        # Browsers offer WebAuthn only in a secure context: https, or http on localhost.
+        if parts.scheme != "https" and not (host == "localhost" or host.endswith(".localhost")):
+            raise ConfigurationError(f"passkey origin {origin} must use https in production")
+        if not rp_id or not (host == rp_id or host.endswith("." + rp_id)):
+            raise ConfigurationError(f"WEBAUTHN_RP_ID {rp_id!r} does not match the origin {origin}")
 
 
 CONFIGS = {

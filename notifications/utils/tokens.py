@@ -2,26 +2,39 @@
 import jwt
 
 from ..exceptions import InvalidToken
+from .jwks import ASYMMETRIC_ALGORITHMS
 
 ROLES = frozenset({"super_admin", "site_admin", "operator", "client_admin", "client_user"})
 
 
-def verify_access_token(token, secret, algorithm="HS256"):
-    """Return the claims of a valid access token, or raise InvalidToken."""
+def verify_access_token(token, keys, issuer=None, audience=None):
+    """Return the claims of a valid access token, or raise InvalidToken.
+
+    `keys` is a PyJWKClient on user_management's JWKS: the token's `kid` picks the public
+    key and that key's own algorithm is the only one accepted. `issuer` and `audience`
+    are checked when given.
+    """
     if not isinstance(token, str) or not token:
         raise InvalidToken("Authentication token required")
     if token.lower().startswith("bearer "):
         token = token[7:].strip()
     try:
+        key = keys.get_signing_key_from_jwt(token)
+        if key.algorithm_name not in ASYMMETRIC_ALGORITHMS:
+            raise InvalidToken("Invalid token")
         claims = jwt.decode(
             token,
-            secret,
-            algorithms=[algorithm],
-            options={"require": ["exp", "sub", "type"]},
+            key.key,
+            algorithms=[key.algorithm_name],
+            issuer=issuer,
+            audience=audience,
+            options={"require": ["exp", "sub", "type"], "verify_aud": audience is not None},
         )
     except jwt.ExpiredSignatureError:
         raise InvalidToken("Token expired") from None
-    except jwt.InvalidTokenError:
+    except jwt.PyJWKClientConnectionError:
+        raise InvalidToken("Token keys unavailable; try again shortly") from None
+    except (jwt.InvalidTokenError, jwt.PyJWKClientError, jwt.PyJWKError):
         raise InvalidToken("Invalid token") from None
     # A refresh token must never open a socket.
     if claims.get("type") != "access":

@@ -26,6 +26,7 @@ REQUIRED_SECRETS = (
     "MONGO_ROOT_USERNAME",
     "MONGO_ROOT_PASSWORD",
     "REDIS_PASSWORD",
+    "JWT_KEYS_DIR",
     "JWT_ACCESS_SECRET",
     "JWT_REFRESH_SECRET",
     "NOTIFICATIONS_SERVICE_TOKEN",
@@ -34,14 +35,14 @@ REQUIRED_SECRETS = (
 # Every setting the two services read (see their config.py).
 SERVICE_SETTINGS = {
     "user_management": (
-        "APP_ENV PORT MONGODB_URI REDIS_URL REDIS_KEY_PREFIX SOCKETIO_CHANNEL JWT_ACCESS_SECRET "
-        "JWT_REFRESH_SECRET JWT_ACCESS_EXPIRES JWT_REFRESH_EXPIRES REFRESH_FAMILY_MAX_AGE CORS_ORIGIN "
+        "APP_ENV PORT MONGODB_URI REDIS_URL REDIS_KEY_PREFIX SOCKETIO_CHANNEL JWT_ACCESS_SECRET JWT_SIGNING_KEYS "
+        "JWT_ALGORITHM JWT_ISSUER JWT_AUDIENCE JWT_REFRESH_SECRET JWT_ACCESS_EXPIRES JWT_REFRESH_EXPIRES REFRESH_FAMILY_MAX_AGE CORS_ORIGIN "
         "FRONTEND_URL NOTIFICATIONS_URL NOTIFICATIONS_SERVICE_TOKEN TOTP_ENCRYPTION_KEY TOTP_ISSUER "
         "RATELIMIT_API RATELIMIT_LOGIN_FAILURES PROXY_COUNT FORCE_HTTPS BOOTSTRAP_ADMIN_EMAIL "
         "BOOTSTRAP_ADMIN_PASSWORD OUTBOX_POLL_INTERVAL"
     ).split(),
     "notifications": (
-        "APP_ENV PORT REDIS_URL REDIS_KEY_PREFIX SOCKETIO_CHANNEL JWT_ACCESS_SECRET "
+        "APP_ENV PORT REDIS_URL REDIS_KEY_PREFIX SOCKETIO_CHANNEL JWKS_URL JWT_ISSUER JWT_AUDIENCE "
         "NOTIFICATIONS_SERVICE_TOKEN SMTP_HOST SMTP_PORT SMTP_USER SMTP_PASS SMTP_FROM SMTP_TLS "
         "CORS_ORIGIN SOCKETIO_ASYNC_MODE MAIL_BACKEND"
     ).split(),
@@ -49,6 +50,7 @@ SERVICE_SETTINGS = {
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 FAKE_ENV = {name: f"fake-{name.lower()}" for name in REQUIRED_SECRETS}
+FAKE_ENV["JWT_KEYS_DIR"] = "./jwt-keys"  # a host directory (a bare name would be a named volume)
 
 
 def load_yaml(path):
@@ -184,6 +186,17 @@ def test_apps_get_every_setting_they_read(compose):
         assert environment["APP_ENV"] == "production"
     assert compose["services"]["user_management"]["environment"]["PROXY_COUNT"] == "1"
     assert compose["services"]["user_management"]["environment"]["NOTIFICATIONS_URL"] == "http://notifications:4000"
+
+
+def test_only_user_management_holds_token_keys(compose):
+    """notifications verifies with the public keys; the signing keys and HMAC secret stay with user_management."""
+    notifications = compose["services"]["notifications"]
+    assert notifications["environment"]["JWKS_URL"] == "http://user_management:3000/.well-known/jwks.json"
+    assert not {"JWT_ACCESS_SECRET", "JWT_SIGNING_KEYS", "JWT_REFRESH_SECRET"} & set(notifications["environment"])
+    assert not notifications.get("volumes")
+    user_management = compose["services"]["user_management"]
+    assert user_management["volumes"] == ["${JWT_KEYS_DIR:?JWT_KEYS_DIR is required (see .env.example)}:/run/jwt-keys:ro"]
+    assert user_management["environment"]["JWT_SIGNING_KEYS"].startswith("/run/jwt-keys/")
 
 
 def test_required_secrets_use_the_required_form():

@@ -25,6 +25,7 @@ import uuid
 from contextlib import ExitStack
 from types import SimpleNamespace
 
+import jwt
 import pytest
 import redis
 import requests
@@ -41,7 +42,8 @@ from deploy.nginx_helpers import (
     start_nginx,
     stop_nginx,
 )
-from notifications.config import DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN
+from notifications.config import DEV_SERVICE_TOKEN
+from support.jwks import keyset_file
 from support.processes import SmtpServer, read_log, start_notifications, start_user_management, stop_process, wait_until
 
 pytestmark = pytest.mark.timeout(90)
@@ -82,13 +84,17 @@ def stack(tmp_path_factory):
         smtp = SmtpServer().start()
         stop.callback(smtp.stop)
 
+        # user_management's port is chosen first: notifications fetches its public keys from there.
+        um_port = free_port()
         notif_env = {
             "APP_ENV": "development",
             "REDIS_URL": REDIS_URL,
             "REDIS_KEY_PREFIX": f"{prefix}-notif",
             "SHARED_KEY_PREFIX": prefix,
             "SOCKETIO_CHANNEL": f"{prefix}-socketio",
-            "JWT_ACCESS_SECRET": DEV_ACCESS_SECRET,
+            "JWKS_URL": f"http://127.0.0.1:{um_port}/.well-known/jwks.json",
+            "JWT_ISSUER": FRONTEND_URL,
+            "JWT_AUDIENCE": FRONTEND_URL,
             "NOTIFICATIONS_SERVICE_TOKEN": DEV_SERVICE_TOKEN,
             "CORS_ORIGIN": FRONTEND_ORIGIN,
             "MAIL_BACKEND": "smtp",
@@ -127,7 +133,8 @@ def stack(tmp_path_factory):
             "REDIS_KEY_PREFIX": f"{prefix}-um",
             "SHARED_KEY_PREFIX": prefix,
             "SOCKETIO_CHANNEL": f"{prefix}-socketio",
-            "JWT_ACCESS_SECRET": DEV_ACCESS_SECRET,
+            "PORT": str(um_port),
+            "JWT_SIGNING_KEYS": str(keyset_file(tmp_path_factory.mktemp("keys"))),
             "NOTIFICATIONS_SERVICE_TOKEN": DEV_SERVICE_TOKEN,
             "NOTIFICATIONS_URL": notif_a_url,
             "FRONTEND_URL": FRONTEND_URL,
@@ -301,6 +308,18 @@ def test_rest_calls_work_through_nginx(stack):
     unauthenticated = requests.get(f"{stack.url}/api/auth/profile", timeout=HTTP_TIMEOUT)
     assert unauthenticated.status_code == 401
     assert unauthenticated.headers["Content-Type"].startswith("application/json")
+
+
+def test_public_keys_are_served_through_nginx(stack):
+    """A product's backend fetches the JWKS at the public URL; it verifies a token logged in through nginx."""
+    token = admin_token(stack)
+    response = requests.get(f"{stack.url}/.well-known/jwks.json", timeout=HTTP_TIMEOUT)
+    assert response.status_code == 200, response.text
+    kid = jwt.get_unverified_header(token)["kid"]
+    [jwk] = [key for key in response.json()["keys"] if key["kid"] == kid]
+    assert "d" not in jwk  # the public half only
+    claims = jwt.decode(token, jwt.PyJWK(jwk).key, algorithms=[jwk["alg"]], audience=FRONTEND_URL, issuer=FRONTEND_URL)
+    assert claims["role"] == "super_admin"
 
 
 # --- the rate limiter sees nginx's client address ---------------------------------------------

@@ -24,8 +24,10 @@ the Socket.IO channel.
 import pytest
 
 from e2e.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, FRONTEND_URL
-from notifications.config import DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN
-from support.processes import SmtpServer, connect_socket, start_notifications, start_user_management, stop_process
+from notifications.config import DEV_SERVICE_TOKEN
+from support.jwks import keyset_file
+from support.processes import (SmtpServer, connect_socket, free_port, start_notifications, start_user_management,
+                               stop_process)
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 FRONTEND_ORIGIN = "http://localhost:5173"
@@ -49,15 +51,23 @@ def smtp_server():
 
 
 @pytest.fixture
-def notifications_env(redis_prefix, smtp_server):
-    """Environment of a notifications process for this test: own key prefix, shared channel."""
+def user_management_port():
+    """The port this test's user_management listens on (known up front: notifications fetches its JWKS)."""
+    return free_port()
+
+
+@pytest.fixture
+def notifications_env(redis_prefix, smtp_server, user_management_port):
+    """Environment of a notifications process for this test: own key prefix, shared channel, um's public keys."""
     return {
         "APP_ENV": "development",
         "REDIS_URL": REDIS_URL,
         "REDIS_KEY_PREFIX": f"{redis_prefix}-notif",
         "SHARED_KEY_PREFIX": redis_prefix,
         "SOCKETIO_CHANNEL": f"{redis_prefix}-socketio",
-        "JWT_ACCESS_SECRET": DEV_ACCESS_SECRET,
+        "JWKS_URL": f"http://127.0.0.1:{user_management_port}/.well-known/jwks.json",
+        "JWT_ISSUER": FRONTEND_URL,
+        "JWT_AUDIENCE": FRONTEND_URL,
         "NOTIFICATIONS_SERVICE_TOKEN": DEV_SERVICE_TOKEN,
         "CORS_ORIGIN": FRONTEND_ORIGIN,
         "MAIL_BACKEND": "smtp",
@@ -91,7 +101,7 @@ def notifications_server(notifications_env):
 
 
 @pytest.fixture
-def user_management_env(redis_prefix):
+def user_management_env(redis_prefix, user_management_port, tmp_path):
     """Environment of a user_management process for this test: in-memory MongoDB, own key prefix, shared channel.
 
     A bootstrap super admin (ADMIN_EMAIL / ADMIN_PASSWORD) is created at start-up and the outbox is
@@ -105,7 +115,8 @@ def user_management_env(redis_prefix):
         "REDIS_KEY_PREFIX": f"{redis_prefix}-um",
         "SHARED_KEY_PREFIX": redis_prefix,
         "SOCKETIO_CHANNEL": f"{redis_prefix}-socketio",
-        "JWT_ACCESS_SECRET": DEV_ACCESS_SECRET,
+        "PORT": str(user_management_port),
+        "JWT_SIGNING_KEYS": str(keyset_file(tmp_path)),
         "NOTIFICATIONS_SERVICE_TOKEN": DEV_SERVICE_TOKEN,
         "FRONTEND_URL": FRONTEND_URL,
         "CORS_ORIGIN": FRONTEND_ORIGIN,

@@ -24,9 +24,10 @@ from e2e.helpers import (
     wait_for_message,
     wait_for_subscribers,
 )
-from notifications.config import DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN
+from notifications.config import DEV_SERVICE_TOKEN
 from support.processes import read_log
-from user_management.config import DEV_REFRESH_SECRET
+from user_management.config import DEV_ACCESS_SECRET, DEV_REFRESH_SECRET
+from user_management.utils.signing_keys import read_keyset
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -36,7 +37,7 @@ SETTLE = 1.0  # seconds to wait for anything that should NOT arrive (several out
 
 
 @pytest.fixture
-def stack(smtp_server, notifications_server, user_management_server, redis_prefix):
+def stack(smtp_server, notifications_server, user_management_server, redis_prefix, user_management_env):
     """SMTP up, one notifications process, one user_management process handing over to it."""
     smtp_server.start()
     notifications_url, notifications = notifications_server()
@@ -44,7 +45,7 @@ def stack(smtp_server, notifications_server, user_management_server, redis_prefi
 
     return SimpleNamespace(api=Api(url), smtp=smtp_server, channel=f"{redis_prefix}-socketio",
                            notifications_url=notifications_url, notifications=notifications,
-                           user_management=user_management)
+                           user_management=user_management, signing_keys=user_management_env["JWT_SIGNING_KEYS"])
 
 
 def invite_and_accept(stack, connect):
@@ -136,6 +137,8 @@ def test_no_secret_reaches_the_logs(stack, socket_clients):
         "service token": DEV_SERVICE_TOKEN,
         "JWT access secret": DEV_ACCESS_SECRET,
         "JWT refresh secret": DEV_REFRESH_SECRET,
+        # The body of the private signing key's PEM (its second line), which must never be printed.
+        "JWT signing key": read_keyset(stack.signing_keys).signing_key.to_record()["privateKey"].splitlines()[1],
     }
     logs = {"user_management": read_log(stack.user_management), "notifications": read_log(stack.notifications)}
     # The scenario did run in these processes (an empty log would pass trivially).

@@ -1,14 +1,13 @@
 """Fixtures for the notifications tests: an app per test on its own Redis key prefix."""
-import time
 import uuid
 
-import jwt
 import pytest
 import redis
 
 from notifications import create_app
-from notifications.config import DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN
-from support.authz import grant, mint_token
+from notifications.config import DEV_SERVICE_TOKEN
+from support.authz import grant
+from support.jwks import JwksServer, mint
 from support.processes import SmtpServer
 from notifications.utils.redis import delete_prefixed
 
@@ -52,8 +51,16 @@ def module_smtp_server():
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def jwks_server():
+    """user_management's JWKS as far as these tests go: one key, served on 127.0.0.1."""
+    server = JwksServer().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def make_app(redis_prefix, smtp_server):
+def make_app(redis_prefix, smtp_server, jwks_server):
     """Build a testing app on the test's prefix; keyword arguments override settings."""
 
     def make(**overrides):
@@ -70,6 +77,8 @@ def make_app(redis_prefix, smtp_server):
             "EMAIL_MAX_ATTEMPTS": 3,
             "EMAIL_RETRY_BASE_SECONDS": 0,
             "CORS_ORIGIN": [ALLOWED_ORIGIN],
+            "JWKS_URL": jwks_server.url,
+            "JWKS_REFRESH_COOLDOWN": 0,
             **overrides,
         }
         return create_app(settings)
@@ -102,14 +111,18 @@ def service_headers():
 
 
 @pytest.fixture
-def token(redis_prefix):
-    """Mint an access token and, as user_management does at login, write its user's record (`grant=False`: don't)."""
+def token(jwks_server, redis_prefix):
+    """Mint an access token signed with the served key: `token(sub=..., role=..., org=..., tv=..., key=...)`.
 
-    def make(*args, grant_record=True, **kwargs):
-        minted = mint_token(*args, **kwargs)
-        sub = kwargs.get("sub", args[0] if args else "user-1")
-        if grant_record and isinstance(sub, str) and isinstance(kwargs.get("tv", 0), int):
-            grant(redis_prefix, sub, kwargs.get("tv", 0))
+    As user_management does at login, its user's revocation record is written too (`grant_record=False`: not).
+    """
+
+    def make(key=None, grant_record=True, **claims):
+        claims.setdefault("tv", 0)
+        minted = mint(key or jwks_server.keyset.signing_key, **claims)
+        sub = claims.get("sub", "user-1")
+        if grant_record and isinstance(sub, str) and isinstance(claims["tv"], int):
+            grant(redis_prefix, sub, claims["tv"])
         return minted
 
     return make

@@ -2,15 +2,15 @@
 import pytest
 
 from notifications import create_app
-from notifications.config import DEV_ACCESS_SECRET, DEV_SERVICE_TOKEN, ConfigurationError
+from notifications.config import DEV_SERVICE_TOKEN, ConfigurationError
 from notifications.extensions import socketio
 
 UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
 # Random-looking, as production needs (secrets.token_urlsafe(48)).
-GOOD_SECRET = "kW3v9Jq0bX7rT2mZcN5hL8yP1sD4fG6aQeUiOo-_RtYwVxBnMjKlHgFdSaPzCx"
 GOOD_TOKEN = "Ty6Ub3Nm8Qw1Er5Zx0Cv4Bn7Lk2Jh9Gf-_PoIuYtRsAaDdFfGgHhJjKkLlZzXx"
-PRODUCTION = {"APP_ENV": "production", "JWT_ACCESS_SECRET": GOOD_SECRET, "NOTIFICATIONS_SERVICE_TOKEN": GOOD_TOKEN,
-              "MAIL_BACKEND": "smtp", "SOCKETIO_ASYNC_MODE": "threading"}
+PRODUCTION = {"APP_ENV": "production", "JWKS_URL": "http://user_management:3000/.well-known/jwks.json",
+              "JWT_ISSUER": "https://app.example", "JWT_AUDIENCE": "https://app.example",
+              "NOTIFICATIONS_SERVICE_TOKEN": GOOD_TOKEN, "MAIL_BACKEND": "smtp", "SOCKETIO_ASYNC_MODE": "threading"}
 
 
 def test_testing_app(app):
@@ -41,7 +41,7 @@ def test_production_accepts_real_secrets():
     assert create_app(PRODUCTION).config["ENV_NAME"] == "production"
 
 
-@pytest.mark.parametrize("name", ["JWT_ACCESS_SECRET", "NOTIFICATIONS_SERVICE_TOKEN"])
+@pytest.mark.parametrize("name", ["NOTIFICATIONS_SERVICE_TOKEN"])
 @pytest.mark.parametrize("value, message", [
     (None, "must be set"),
     ("", "must be set"),
@@ -54,19 +54,30 @@ def test_production_refuses_bad_secret(name, value, message):
         create_app({**PRODUCTION, name: value})
 
 
-@pytest.mark.parametrize("name, value", [("JWT_ACCESS_SECRET", DEV_ACCESS_SECRET),
-                                         ("NOTIFICATIONS_SERVICE_TOKEN", DEV_SERVICE_TOKEN),
-                                         ("JWT_ACCESS_SECRET", DEV_ACCESS_SECRET + "1")])
+@pytest.mark.parametrize("name, value", [("NOTIFICATIONS_SERVICE_TOKEN", DEV_SERVICE_TOKEN),
+                                         ("NOTIFICATIONS_SERVICE_TOKEN", DEV_SERVICE_TOKEN + "1")])
 def test_production_refuses_dev_defaults(name, value):
     """The development secrets are public, so production refuses them."""
     with pytest.raises(ConfigurationError, match="development default"):
         create_app({**PRODUCTION, name: value})
 
 
-def test_production_refuses_one_secret_for_two_purposes():
-    """The service token must not also be the token-signing key."""
-    with pytest.raises(ConfigurationError, match="must differ"):
-        create_app({**PRODUCTION, "NOTIFICATIONS_SERVICE_TOKEN": GOOD_SECRET})
+@pytest.mark.parametrize("overrides, message", [
+    ({"JWKS_URL": None}, "JWKS_URL must be set"),
+    ({"JWKS_URL": "file:///etc/keys.json"}, "http"),
+    ({"JWT_ISSUER": None}, "JWT_ISSUER"),
+    ({"JWT_AUDIENCE": ""}, "JWT_AUDIENCE"),
+])
+def test_production_refuses_missing_token_keys(overrides, message):
+    """Production needs the JWKS URL, issuer and audience to verify access tokens."""
+    with pytest.raises(ConfigurationError, match=message):
+        create_app({**PRODUCTION, **overrides})
+
+
+def test_holds_no_key_that_can_mint_a_token():
+    """notifications' configuration has no JWT secret or private key at all."""
+    settings = create_app(PRODUCTION).config
+    assert not {"JWT_ACCESS_SECRET", "JWT_SECRET_KEY", "JWT_PRIVATE_KEY", "JWT_SIGNING_KEYS"} & set(settings)
 
 
 def test_production_refuses_console_mail():

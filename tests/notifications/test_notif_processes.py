@@ -16,7 +16,8 @@ import socketio.exceptions
 from flask_socketio import SocketIO
 
 from notifications.config import DEV_SERVICE_TOKEN
-from support.authz import announce, grant, mint_token
+from support.authz import announce, grant
+from support.jwks import mint
 from support.processes import connect_socket, read_log, start_notifications, stop_process, wait_until
 from notifications.utils.redis import delete_prefixed
 
@@ -30,7 +31,7 @@ SERVICE = {"X-Service-Token": DEV_SERVICE_TOKEN}
 class Cluster:
     """Two notifications processes (A and B) on one Redis prefix and channel."""
 
-    def __init__(self, worker_class, prefix, smtp_port):
+    def __init__(self, worker_class, prefix, smtp_port, jwks_url):
         self.worker_class = worker_class
         self.prefix = prefix
         self.channel = f"{prefix}:socketio"
@@ -47,6 +48,7 @@ class Cluster:
             "SMTP_PORT": str(smtp_port),
             "SMTP_FROM": "no-reply@example.com",
             "EMAIL_POLL_SECONDS": "0.2",
+            "JWKS_URL": jwks_url,
         }
         self.processes = []
         self.a = self.start()
@@ -75,10 +77,10 @@ def smtp(module_smtp_server):
 
 
 @pytest.fixture(scope="module", params=["eventlet", "gevent"])
-def cluster(request, smtp):
+def cluster(request, smtp, jwks_server):
     """Processes A and B under one worker class; their Redis keys are removed afterwards."""
     prefix = f"test-{uuid.uuid4().hex}"
-    cluster = Cluster(request.param, prefix, smtp.port)
+    cluster = Cluster(request.param, prefix, smtp.port, jwks_server.url)
     yield cluster
     cluster.stop()
     client = redis.Redis.from_url(REDIS_URL)
@@ -87,12 +89,13 @@ def cluster(request, smtp):
 
 
 @pytest.fixture
-def token(cluster):
-    """Mint an access token and write its user's revocation record under the cluster's shared prefix."""
+def token(cluster, jwks_server):
+    """Mint an access token signed with the served key and write its user's record under the cluster's prefix."""
 
-    def make(*args, **kwargs):
-        minted = mint_token(*args, **kwargs)
-        grant(cluster.prefix, kwargs.get("sub", "user-1"), kwargs.get("tv", 0))
+    def make(**claims):
+        claims.setdefault("tv", 0)
+        minted = mint(jwks_server.keyset.signing_key, **claims)
+        grant(cluster.prefix, claims.get("sub", "user-1"), claims["tv"])
         return minted
 
     return make

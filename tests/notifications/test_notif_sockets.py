@@ -4,9 +4,13 @@ import time
 import jwt
 import pytest
 
-from notifications.config import DEV_ACCESS_SECRET
 from notifications.controllers.notify import notify_user
 from notifications.extensions import socketio
+from support.jwks import JwksServer
+from user_management.utils.signing_keys import KeySet, new_key
+
+# Whoever holds notifications' configuration must not be able to mint a token: every one of these is refused.
+ANY_SECRET = "another-secret-of-enough-length-0000"
 
 
 def connect(app, auth):
@@ -27,21 +31,107 @@ def test_refused_without_valid_token(app, auth):
     assert not connect(app, auth).is_connected()
 
 
+def _claims(**extra):
+    now = int(time.time())
+    return {"sub": "u", "role": "operator", "type": "access", "iat": now, "exp": now + 300, **extra}
+
+
+def _served_kid(token):
+    return jwt.get_unverified_header(token(sub="probe"))["kid"]
+
+
 @pytest.mark.parametrize("make", [
     lambda token: token(expires_in=-10),
     lambda token: token(type_="refresh"),
-    lambda token: token(secret="another-secret-of-enough-length-0000"),
+    lambda token: token(key=new_key()),
     lambda token: token(role="root"),
     lambda token: token(sub=None),
-    lambda token: token(algorithm="HS512"),
-    lambda token: jwt.encode({"sub": "u", "role": "operator", "type": "access"}, DEV_ACCESS_SECRET, "HS256"),
-    lambda token: jwt.encode({"sub": "u", "role": "operator", "type": "access", "exp": 9999999999}, None,
-                             algorithm="none"),
-], ids=["expired", "refresh", "bad-signature", "bad-role", "no-sub", "hs512", "no-exp", "alg-none"])
+    lambda token: jwt.encode({"sub": "u", "role": "operator", "type": "access"}, ANY_SECRET, "HS256"),
+    lambda token: jwt.encode(_claims(), ANY_SECRET, "HS256", headers={"kid": _served_kid(token)}),
+    lambda token: jwt.encode(_claims(), ANY_SECRET, "HS512", headers={"kid": _served_kid(token)}),
+    lambda token: jwt.encode(_claims(), None, algorithm="none"),
+    lambda token: jwt.encode(_claims(), None, algorithm="none", headers={"kid": _served_kid(token)}),
+    lambda token: token(key=new_key(), headers={"kid": _served_kid(token)}),
+    lambda token: token(headers={"kid": None}),
+], ids=["expired", "refresh", "unknown-key", "bad-role", "no-sub", "hs256-no-kid", "hs256-served-kid",
+        "hs512-served-kid", "alg-none", "alg-none-served-kid", "other-key-served-kid", "no-kid"])
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 def test_refused_with_bad_token(app, token, make):
-    """Expired, wrong type, wrong key, wrong algorithm, missing claims: refused."""
+    """Expired, wrong type, HMAC with any secret, `alg: none`, a key not in the set, missing claims: refused."""
     assert not connect(app, {"token": make(token)}).is_connected()
+
+
+def test_rsa_keys_verify_too(make_app, token):
+    """An RS256 key in the set verifies what it signs (a deployment may choose RSA)."""
+    server = JwksServer(KeySet([new_key("RS256")])).start()
+    try:
+        app = make_app(JWKS_URL=server.url)
+        assert connect(app, {"token": token(key=server.keyset.signing_key)}).is_connected()
+    finally:
+        server.stop()
+
+
+def test_keys_cached_and_refetched_for_an_unknown_kid(make_app, token):
+    """The key set is fetched once and cached; a token naming a new key fetches it again, once."""
+    server = JwksServer().start()
+    try:
+        app = make_app(JWKS_URL=server.url)
+        for user in ("a", "b", "c"):
+            assert connect(app, {"token": token(key=server.keyset.signing_key, sub=user)}).is_connected()
+        assert server.fetches == 1
+        old_key = server.keyset.signing_key
+        server.keyset = server.keyset.rotated()
+        new_signer = server.keyset.signing_key
+        assert connect(app, {"token": token(key=new_signer, sub="d")}).is_connected()
+        assert server.fetches == 2
+        # The retired key still verifies the tokens it signed, without another fetch.
+        assert connect(app, {"token": token(key=old_key, sub="e")}).is_connected()
+        assert server.fetches == 2
+    finally:
+        server.stop()
+
+
+def test_unknown_kids_cannot_hammer_the_jwks_url(make_app, token):
+    """Within the cooldown, tokens with made-up kids are refused without fetching the set again."""
+    server = JwksServer().start()
+    try:
+        app = make_app(JWKS_URL=server.url, JWKS_REFRESH_COOLDOWN=60)
+        assert connect(app, {"token": token(key=server.keyset.signing_key)}).is_connected()
+        for _ in range(5):
+            assert not connect(app, {"token": token(key=new_key())}).is_connected()
+        assert server.fetches == 1
+    finally:
+        server.stop()
+
+
+def test_last_key_set_serves_while_user_management_is_down(make_app, token):
+    """Once fetched, the key set keeps verifying when the JWKS URL stops answering."""
+    server = JwksServer().start()
+    app = make_app(JWKS_URL=server.url, JWKS_CACHE_SECONDS=0.01)
+    key = server.keyset.signing_key
+    assert connect(app, {"token": token(key=key, sub="before")}).is_connected()
+    server.stop()
+    time.sleep(0.02)  # let the 10 ms cache lapse, so the next token needs a fetch
+    assert connect(app, {"token": token(key=key, sub="after")}).is_connected()
+
+
+def test_refused_when_keys_never_fetched(make_app, token):
+    """No key set was ever fetched and the URL is down: refused (fail closed)."""
+    server = JwksServer().start()
+    url = server.url
+    server.stop()
+    app = make_app(JWKS_URL=url)
+    assert not connect(app, {"token": token(key=server.keyset.signing_key)}).is_connected()
+
+
+def test_issuer_and_audience_checked_when_configured(make_app, token):
+    """With JWT_ISSUER and JWT_AUDIENCE set, a token of another issuer or audience is refused."""
+    app = make_app(JWT_ISSUER="https://app.example", JWT_AUDIENCE="https://app.example")
+    good = token(iss="https://app.example", aud="https://app.example")
+    assert connect(app, {"token": good}).is_connected()
+    assert not connect(app, {"token": token(iss="https://evil.example", aud="https://app.example")}).is_connected()
+    assert not connect(app, {"token": token(iss="https://app.example", aud="https://other.example")}).is_connected()
+    assert not connect(app, {"token": token()}).is_connected()
 
 
 def test_bearer_prefix_accepted(app, token):

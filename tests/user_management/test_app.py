@@ -2,12 +2,15 @@
 import importlib.util
 import os
 from unittest import mock
+import tempfile
+from pathlib import Path
 
 import pytest
 
 import user_management.config
 
 from user_management import create_app
+from user_management.utils.signing_keys import KeySet, new_key, write_keyset
 from user_management.config import (DEV_ACCESS_SECRET, DEV_TOTP_ENCRYPTION_KEY, ConfigurationError, ProductionConfig, TestingConfig,
                                      config_for)
 
@@ -18,10 +21,24 @@ SERVICE = "Ty6Ub3Nm8Qw1Er5Zx0Cv4Bn7Lk2Jh9Gf-_PoIuYtRsAaDdFfGgHhJjKkLlZzXx"
 FERNET_KEY = "3q2v4ZxD7cJ0mYh1uLk9WsQe5RtNp8bGfAo6iKjHlVw="
 
 
+@pytest.fixture(scope="module", autouse=True)
+def production_keyset():
+    """A keyset file, which production needs to start."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "keys.json"
+        write_keyset(path, KeySet([new_key()]))
+        PRODUCTION_FILES["JWT_SIGNING_KEYS"] = str(path)
+        yield path
+
+
+PRODUCTION_FILES = {}
+
+
 def production_settings(**overrides):
     settings = dict(JWT_ACCESS_SECRET=ACCESS, JWT_REFRESH_SECRET=REFRESH,
                     NOTIFICATIONS_SERVICE_TOKEN=SERVICE, TOTP_ENCRYPTION_KEY=FERNET_KEY,
-                    MONGODB_URI="mongodb://db.internal/user_management")
+                    MONGODB_URI="mongodb://db.internal/user_management", JWT_ALGORITHM="EdDSA",
+                    FRONTEND_URL="https://app.example.com", **PRODUCTION_FILES)
     settings.update(overrides)
     return settings
 

@@ -8,6 +8,9 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from user_management.models import AuditEvent
 from user_management.schemas import responses as out
 from user_management.schemas.audit import AuditEventSchema, AuditListResponseSchema
+from user_management.models import WebAuthnCredential
+from user_management.schemas import passkeys
+from user_management.schemas.keys import JwksSchema
 from user_management.services import audit
 from user_management.utils.pagination import Page
 from user_management.utils.timeutil import utcnow
@@ -69,7 +72,9 @@ def objects(factory):
     staff_invite, _ = factory.invite(operator, "site_admin")
     event = audit.record("user.unlocked", actor=operator, target=admin, details={"note": "test"})
     lone_event = audit.record("login.failure", details={"emailHash": "0" * 64})
-    return {"operator": operator, "admin": admin, "organization": admin.organization, "invite": invite,
+    passkey = WebAuthnCredential(user=admin, credential_id="cred-1", public_key=b"\x01", name="Laptop",
+                                 transports=["internal"]).save()
+    return {"passkey": passkey, "operator": operator, "admin": admin, "organization": admin.organization, "invite": invite,
             "staff_invite": staff_invite, "event": event, "lone_event": lone_event}
 
 
@@ -102,6 +107,11 @@ def _bodies(objects):
         out.MembersSchema: {"members": [user], "pagination": Page([], 2, 1, 3)},
         AuditListResponseSchema: {"events": [objects["event"], objects["lone_event"]],
                                   "pagination": Page([], 1, 20, 2)},
+        passkeys.PasskeyListSchema: {"passkeys": [objects["passkey"]]},
+        passkeys.PasskeyResponseSchema: {"message": "Passkey added", "passkey": objects["passkey"]},
+        passkeys.PasskeyOptionsSchema: {"options": {"challenge": "abc", "rpId": "localhost"}},
+        passkeys.PasskeySignInOptionsSchema: {"options": {"challenge": "abc"}, "passkeyToken": "t"},
+        JwksSchema: {"keys": [{"kty": "OKP", "kid": "k1", "alg": "EdDSA", "use": "sig", "crv": "Ed25519", "x": "AA"}]},
         out.HealthSchema: {"success": False, "status": "degraded", "service": "user_management",
                            "checks": {"mongodb": "up", "redis": "down"}},
     }

@@ -14,7 +14,7 @@ import pytest
 from e2e.conftest import stop_all
 from e2e.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, SUBJECT_INVITE, SUBJECT_OTP, text_part, wait_for_message
 from e2e.helpers import wait_for_subscribers
-from support.processes import PROJECT_ROOT, free_port, start_notifications, start_user_management, wait_until
+from support.processes import PROJECT_ROOT, start_notifications, start_user_management, wait_until
 
 BOSS_EMAIL = "boss@acme.test"
 BOSS_PASSWORD = "Lantern-Quartz-Orbit-7"
@@ -27,14 +27,15 @@ PHONE = {"width": 390, "height": 844}
 def services(smtp_server, notifications_env, user_management_env, redis_prefix):
     """Both services as real processes; the pages are served by user_management on its own origin."""
     smtp_server.start()
-    port = free_port()
+    port = user_management_env["PORT"]
     web_url = f"http://127.0.0.1:{port}"
     processes = []
     try:
-        notifications_url, process = start_notifications({**notifications_env, "CORS_ORIGIN": web_url})
+        notifications_url, process = start_notifications({**notifications_env, "CORS_ORIGIN": web_url,
+                                                          "JWT_ISSUER": web_url, "JWT_AUDIENCE": web_url})
         processes.append(process)
         _, process = start_user_management({
-            **user_management_env, "PORT": str(port), "FRONTEND_URL": web_url,
+            **user_management_env, "FRONTEND_URL": web_url,
             "NOTIFICATIONS_URL": notifications_url, "NOTIFICATIONS_PUBLIC_URL": notifications_url,
         })
         processes.append(process)
@@ -80,7 +81,7 @@ def test_invite_accept_toast_and_otp_login(services, smtp_server, browser_contex
     shoot(admin, artifacts, "01-login")
     admin.get_by_label("Email").fill(ADMIN_EMAIL)
     admin.get_by_label("Password").fill(ADMIN_PASSWORD)
-    admin.get_by_role("button", name="Sign in").click()
+    admin.get_by_role("button", name="Sign in", exact=True).click()
     admin.wait_for_url(f"{web}/console")
     expect(admin.get_by_role("heading", name="Your profile")).to_be_visible()
     expect(admin.locator("#profile-email")).to_have_text(ADMIN_EMAIL)
@@ -155,7 +156,7 @@ def test_invite_accept_toast_and_otp_login(services, smtp_server, browser_contex
     boss.goto(f"{web}/login")
     boss.get_by_label("Email").fill(BOSS_EMAIL)
     boss.get_by_label("Password").fill(BOSS_PASSWORD)
-    boss.get_by_role("button", name="Sign in").click()
+    boss.get_by_role("button", name="Sign in", exact=True).click()
     expect(boss.get_by_role("heading", name="Check your email")).to_be_visible()
     expect(boss.get_by_role("heading", name="Check your email")).to_be_focused()
     shoot(boss, artifacts, "09-login-email-code")

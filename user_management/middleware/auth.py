@@ -32,10 +32,10 @@ def _user_lookup(_header, claims):
 
 @jwt.token_verification_loader
 def _is_access_token(_header, claims):
-    # flask-jwt-extended refuses only type "refresh" here; an access token is type "access" with no
-    # audience, so a login challenge token (type "two_factor", its own audience) never passes, with
-    # either signing algorithm.
-    return claims.get("type") == "access" and "aud" not in claims
+    # flask-jwt-extended itself refuses only type "refresh" (the audience it checks at decode): a token
+    # is an access token by its type, so a login challenge token (type "two_factor") never passes,
+    # whatever key signed it.
+    return claims.get("type") == "access"
 
 
 @jwt.token_verification_failed_loader

@@ -9,6 +9,7 @@ from .refresh_token import RefreshToken
 from .throttle import Throttle
 from .two_factor import PasswordResetToken, TwoFactorChallenge
 from .user import User
+from .webauthn_credential import PasskeyChallenge, WebAuthnCredential
 
 __all__ = [
     "AuditEvent",
@@ -16,6 +17,7 @@ __all__ = [
     "Invite",
     "Lockout",
     "Organization",
+    "PasskeyChallenge",
     "PasswordResetToken",
     "RefreshToken",
     "Throttle",
@@ -23,4 +25,5 @@ __all__ = [
     "User",
     "get_by_id",
     "get_or_404",
+    "WebAuthnCredential",
 ]

@@ -170,6 +170,9 @@ class LoginChallengeSchema(MessageSchema):
     twoFactorMethod = fields.String(required=True, validate=validate.OneOf(TWO_FACTOR_METHODS))
     userId = fields.String(required=True)
     twoFactorToken = fields.String(required=True)
+    twoFactorMethods = fields.List(fields.String(validate=validate.OneOf(("otp", "totp", "passkey", "recovery_code"))),
+                                   metadata={"description": "Every way to finish this login (passkey: "
+                                                            "/api/auth/passkey/options then /api/auth/verify-passkey)"})
 
 
 LOGIN_RESPONSE = {"oneOf": [SessionSchema, LoginChallengeSchema]}

@@ -7,8 +7,8 @@ challenge's attempts atomically, so parallel guesses cannot exceed the limit.
 """
 from flask import current_app
 
-from ..exceptions import Unauthorized
-from ..models import TwoFactorChallenge
+from ..exceptions import Forbidden, Unauthorized
+from ..models import TwoFactorChallenge, WebAuthnCredential
 from ..models import audit_event as events
 from ..models.lookup import object_id
 from ..models.two_factor import LOGIN, OTP_ENROLL, TOTP_ENROLL, VOID
@@ -17,7 +17,7 @@ from ..utils.roles import is_staff
 from ..utils.timeutil import utcnow
 from . import audit, lockout
 from .notification_client import queue_email
-from .sessions import open_session
+from .sessions import ORGANIZATION_DEACTIVATED, open_session, organization_is_active
 
 OTP = "otp"
 TOTP = "totp"
@@ -104,7 +104,18 @@ def start_login(user):
         challenge = new_otp_challenge(user, LOGIN)
         body["message"] = "OTP sent to your email"
     body["twoFactorToken"] = challenge_token(challenge)
+    body["twoFactorMethods"] = offered_methods(user, method)
     return body
+
+
+def offered_methods(user, method):
+    """What can finish this login: the required method, a passkey (any policy), a recovery code."""
+    offered = [method]
+    if WebAuthnCredential.objects(user=user).count():
+        offered.append("passkey")
+    if user.recovery_codes:
+        offered.append("recovery_code")
+    return offered
 
 
 def resolve(two_factor_token, user_id, purposes, method=None):
@@ -127,6 +138,9 @@ def resolve(two_factor_token, user_id, purposes, method=None):
     if method is not None and challenge.method != method:
         raise Unauthorized(INVALID_CODE)
     user = challenge.user
+    if user is not None and user.is_active and not organization_is_active(user):
+        # Deactivating the organization also bumped the token version: say why, as the password step would.
+        raise Forbidden(ORGANIZATION_DEACTIVATED)
     if user is None or not user.is_active or user.token_version != challenge.token_version:
         raise Unauthorized(INVALID_CODE)
     return challenge, user

@@ -25,7 +25,8 @@ DESCRIPTION = (
 def init_app(app):
     """Serve the document; the interactive page only when not in production."""
     config = ApiDocConfig(title="user_management API", version="1.0.0", description=DESCRIPTION,
-                          security_scheme=BEARER_SCHEME, rate_limited=True)
+                          security_scheme=BEARER_SCHEME, rate_limited=True,
+                          prefixes=("/api", "/health", "/.well-known"))
     interactive = app.config["ENV_NAME"] != "production"
     init_api_docs(app, config, interactive=interactive,
                   csp_decorator=talisman(content_security_policy=DOCS_CSP))

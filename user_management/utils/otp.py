@@ -20,6 +20,8 @@ RECOVERY_LENGTH = 10  # about 49 bits each
 # so @auth_required can never take a challenge token for an access token.
 CHALLENGE_AUDIENCE = "user_management:two-factor"
 CHALLENGE_TYPE = "two_factor"
+# Signed and read only by user_management, with its own secret (access tokens use the asymmetric keys).
+CHALLENGE_ALGORITHM = "HS256"
 
 
 def _key():
@@ -68,7 +70,7 @@ def issue_challenge_token(user_id, challenge_id, purpose, expires):
         "exp": now + expires,
         "jti": uuid.uuid4().hex,
     }
-    return pyjwt.encode(claims, _key(), algorithm=current_app.config["JWT_ALGORITHM"])
+    return pyjwt.encode(claims, _key(), algorithm=CHALLENGE_ALGORITHM)
 
 
 def read_challenge_token(token):
@@ -77,7 +79,7 @@ def read_challenge_token(token):
         claims = pyjwt.decode(
             token,
             _key(),
-            algorithms=[current_app.config["JWT_ALGORITHM"]],
+            algorithms=[CHALLENGE_ALGORITHM],
             audience=CHALLENGE_AUDIENCE,
             options={"require": ["exp", "sub", "cid", "aud", "type"]},
         )

@@ -10,4 +10,4 @@ from flask import Blueprint
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/web/static")
 
-from . import pages, session  # noqa: E402,F401  (register the views on `bp`)
+from . import pages, passkeys, session  # noqa: E402,F401  (register the views on `bp`)

@@ -71,6 +71,9 @@
       return;
     }
     challenge = body;
+    var passkey = (body.twoFactorMethods || []).indexOf("passkey") >= 0 && window.UMPasskeys.supported();
+    document.getElementById("use-passkey").hidden = !passkey;
+    document.getElementById("enroll-use-passkey").hidden = !passkey;
     if (body.requiresTotpSetup) {
       startEnrollment();
     } else {
@@ -170,6 +173,31 @@
   });
 
   document.getElementById("codes-saved").addEventListener("click", goToConsole);
+
+  /* Passkeys (passkeys.js): the second step of this login, or a sign-in with no email and no password. */
+  function passkeyStep(form) {
+    UM.clearErrors(form);
+    UM.setBusy(form, true);
+    window.UMPasskeys.secondFactor(challenge.twoFactorToken).then(function (result) {
+      UM.setBusy(form, false);
+      if (result.ok) goToConsole();
+      else UM.showErrors(form, result);
+    });
+  }
+
+  document.getElementById("use-passkey").addEventListener("click", function () { passkeyStep(codeForm); });
+  document.getElementById("enroll-use-passkey").addEventListener("click", function () { passkeyStep(enrollForm); });
+  var passkeySignIn = document.getElementById("passkey-sign-in");
+  passkeySignIn.hidden = !window.UMPasskeys.supported();
+  passkeySignIn.addEventListener("click", function () {
+    UM.clearErrors(loginForm);
+    passkeySignIn.disabled = true;
+    window.UMPasskeys.signIn().then(function (result) {
+      passkeySignIn.disabled = false;
+      if (result.ok) goToConsole();
+      else UM.showErrors(loginForm, result);
+    });
+  });
 
   document.getElementById("email").focus();
 })();
