@@ -44,11 +44,14 @@ def required_method(user):
 def new_challenge(user, purpose, method):
     """A fresh challenge for `purpose`; it replaces the user's pending ones of the same group."""
     TwoFactorChallenge.void_pending(user, CHALLENGE_GROUPS[purpose])
+    client = audit.client_context()
     return TwoFactorChallenge(
         user=user,
         purpose=purpose,
         method=method,
         token_version=user.token_version,
+        client_ip=client["ip"],
+        client_agent=client["user_agent"],
         expires_at=utcnow() + setting("TWO_FACTOR_CHALLENGE_EXPIRES"),
     ).save()
 
@@ -133,6 +136,7 @@ def resolve(two_factor_token, user_id, purposes, method=None):
             raise Unauthorized(CHALLENGE_VOID)
     elif user_id and object_id(user_id) is not None:
         challenge = TwoFactorChallenge.newest_pending(object_id(user_id), purposes, now)
+        _refuse_foreign_client(challenge)
     if challenge is None or not challenge.is_live(now) or challenge.purpose not in purposes:
         raise Unauthorized(INVALID_CODE)
     if method is not None and challenge.method != method:
@@ -144,6 +148,20 @@ def resolve(two_factor_token, user_id, purposes, method=None):
     if user is None or not user.is_active or user.token_version != challenge.token_version:
         raise Unauthorized(INVALID_CODE)
     return challenge, user
+
+
+def _refuse_foreign_client(challenge):
+    """The `userId` form names no secret: honour it only from the client that passed the password step.
+
+    Anyone else is refused like a wrong code, before the challenge's attempts, the account's failure
+    counters or its code are touched, and the attempt is audited.
+    """
+    client = audit.client_context()
+    if challenge is None or challenge.is_from(client["ip"], client["user_agent"]):
+        return
+    audit.record(events.TWO_FACTOR_FOREIGN_CLIENT, target=challenge.user,
+                 details={"method": challenge.method, "purpose": challenge.purpose})
+    raise Unauthorized(INVALID_CODE)
 
 
 def check_account_throttle(user):
