@@ -98,8 +98,13 @@ def start_login(user):
         return None
     body = {"requiresTwoFactor": True, "twoFactorMethod": method, "userId": str(user.id)}
     if method == TOTP and not (user.totp_enabled and user.totp_secret):
+        # Binding a new authenticator needs a factor the account already has: a code sent to its address.
         challenge = new_challenge(user, TOTP_ENROLL, TOTP)
-        body.update(requiresTotpSetup=True, message="Set up an authenticator app to finish signing in")
+        code = codes.new_otp()
+        challenge.set_code(otp_digest(challenge, code))
+        email_code(user, code)
+        body.update(requiresTotpSetup=True, message="We emailed you a code: enter it at /api/auth/totp/setup "
+                                                    "(otp) to set up an authenticator app and finish signing in")
     elif method == TOTP:
         challenge = new_challenge(user, LOGIN, TOTP)
         body["message"] = "Enter the code from your authenticator app"
@@ -162,6 +167,15 @@ def _refuse_foreign_client(challenge):
     audit.record(events.TWO_FACTOR_FOREIGN_CLIENT, target=challenge.user,
                  details={"method": challenge.method, "purpose": challenge.purpose})
     raise Unauthorized(INVALID_CODE)
+
+
+def prove_email(challenge, user, code, error=Unauthorized, field="otp"):
+    """Check the code emailed for an enrollment challenge (attempts and failures counted as for a login)."""
+    check_account_throttle(user)
+    challenge = reserve_attempt(challenge, error)
+    if not code or not codes.digests_match(challenge.code_hash, otp_digest(challenge, code)):
+        fail(user, challenge, error, field)
+    challenge.prove_email()
 
 
 def check_account_throttle(user):
