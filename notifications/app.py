@@ -87,14 +87,14 @@ def origin_policy(allowed):
     """
     allowed = frozenset(allowed)
 
-    def is_allowed(origin, environ):
+    def is_allowed(origin, wsgi_environ):
         if origin in allowed:
             return True
-        host = environ.get("HTTP_HOST")
-        scheme = environ.get("wsgi.url_scheme", "http")
+        host = wsgi_environ.get("HTTP_HOST")
+        scheme = wsgi_environ.get("wsgi.url_scheme", "http")
         own = {f"{scheme}://{host}"} if host else set()
-        forwarded_host = environ.get("HTTP_X_FORWARDED_HOST", host)
-        forwarded_proto = environ.get("HTTP_X_FORWARDED_PROTO", scheme)
+        forwarded_host = wsgi_environ.get("HTTP_X_FORWARDED_HOST", host)
+        forwarded_proto = wsgi_environ.get("HTTP_X_FORWARDED_PROTO", scheme)
         if forwarded_host:
             own.add(f"{forwarded_proto.split(',')[0].strip()}://{forwarded_host.split(',')[0].strip()}")
         return origin in own
