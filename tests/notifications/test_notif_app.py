@@ -134,3 +134,25 @@ def test_cli_with_redis_down_fails_cleanly(make_app):
     result = make_app(REDIS_URL=UNREACHABLE_REDIS_URL).test_cli_runner().invoke(args=["list-dead-letters"])
     assert result.exit_code == 1
     assert "Redis unavailable" in result.output and "Traceback" not in result.output
+
+
+def test_default_channel_follows_the_shared_prefix_in_both_services(make_app, redis_prefix):
+    """Every deployment shared `flask-socketio`: two environments on one Redis saw each other's events (issue 12,
+    item 14). Unset, the channel now derives from SHARED_KEY_PREFIX, and both services derive the same one."""
+    import mongoengine
+
+    from user_management import create_app as create_user_management
+    from user_management.config import TestingConfig
+
+    notifications = make_app(SOCKETIO_CHANNEL=None, SHARED_KEY_PREFIX="staging")
+    assert notifications.config["SOCKETIO_CHANNEL"] == "staging:socketio"
+    assert make_app(SOCKETIO_CHANNEL=None, SHARED_KEY_PREFIX="production").config["SOCKETIO_CHANNEL"] \
+        == "production:socketio"
+    assert make_app(SOCKETIO_CHANNEL="explicit").config["SOCKETIO_CHANNEL"] == "explicit"
+    try:
+        user_management = create_user_management(TestingConfig, SOCKETIO_CHANNEL=None, SHARED_KEY_PREFIX="staging",
+                                                 REDIS_KEY_PREFIX=redis_prefix,
+                                                 MONGODB_URI="mongomock://localhost/test_channel_default")
+        assert user_management.config["SOCKETIO_CHANNEL"] == notifications.config["SOCKETIO_CHANNEL"]
+    finally:
+        mongoengine.disconnect()
