@@ -318,13 +318,19 @@
         body.appendChild(el("tr", {}, [
           el("td", { "data-label": "When", text: UM.formatDate(item.createdAt) }),
           el("td", { "data-label": "Event", text: item.type }),
-          el("td", { "data-label": "By", text: item.actor ? item.actor.email || item.actor.id : "—" }),
-          el("td", { "data-label": "On", text: item.target ? item.target.email || item.target.id : "—" }),
+          el("td", { "data-label": "By", text: partyLabel(item.actor) }),
+          el("td", { "data-label": "On", text: partyLabel(item.target) }),
           el("td", { "data-label": "IP", text: item.ip || "—" })
         ]));
       });
       document.getElementById("audit-section").hidden = false;
     });
+  }
+
+  /* An audit event's actor or target: the email, or only a role for someone outside the organization. */
+  function partyLabel(party) {
+    if (!party) return "—";
+    return party.email || party.id || (party.role ? UM.roleLabel(party.role) + " (staff)" : "Staff");
   }
 
   /* --- live updates ----------------------------------------------------------------------------------------- */
