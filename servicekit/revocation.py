@@ -22,8 +22,9 @@ from collections import namedtuple
 
 # Socket.IO: the event a server sends a client just before disconnecting it, and its reasons.
 SESSION_ENDED_EVENT = "sessionEnded"
-TOKEN_EXPIRED = "token_expired"
-TOKEN_REVOKED = "token_revoked"
+# B105: reason names, not secrets
+TOKEN_EXPIRED = "token_expired"  # nosec B105
+TOKEN_REVOKED = "token_revoked"  # nosec B105
 
 UserState = namedtuple("UserState", "token_version active organization_active")
 
