@@ -39,11 +39,19 @@ clean:
 	rm -rf $(VENV) .pytest_cache
 
 ## Benchmarks (bench/README.md): full run writes bench/RESULTS.md; bench-quick is the CI smoke run.
-.PHONY: bench bench-quick
-bench: install
+## They install their Python extras; the machine needs wrk (and nginx for one baseline): apt-get install -y wrk nginx
+.PHONY: bench bench-quick bench-deps
+bench-deps: install
+	@command -v wrk >/dev/null || { echo "wrk is required: apt-get install -y wrk (see bench/README.md)"; exit 1; }
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+
+bench: bench-deps
 	$(BIN)/python -m bench
 
-bench-quick: install
-	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+bench-quick: bench-deps
 	$(BIN)/python -m bench --quick
+
+## The busy-machine check (docs/testing.md): the suite three times in a row while every core is kept busy.
+.PHONY: test-busy
+test-busy: install
+	./scripts/busy_check.sh

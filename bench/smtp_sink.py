@@ -9,7 +9,7 @@ import signal
 import threading
 import time
 
-from aiosmtpd.controller import Controller
+from tests.support.smtp import SmtpServer
 
 
 class CountingHandler:
@@ -38,8 +38,7 @@ def main():
     parser.add_argument("--stats", required=True)
     args = parser.parse_args()
     handler = CountingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=args.port, ready_timeout=10)
-    controller.start()
+    server = SmtpServer(args.port, handler).start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -49,7 +48,7 @@ def main():
             json.dump({"count": handler.count, "bytes": handler.bytes, "first": handler.first,
                        "last": handler.last, "now": time.time()}, handle)
         os.replace(tmp, args.stats)
-    controller.stop()
+    server.stop()
 
 
 if __name__ == "__main__":

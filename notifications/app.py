@@ -128,7 +128,7 @@ def register_api_docs(app):
 
 def register_metrics(app):
     """JSON logs, request ids, /metrics, and the email and socket gauges of this service."""
-    from servicekit import init_observability
+    from servicekit.observability import init_observability
 
     metrics = init_observability(app, "notifications")
     metrics.emails = metrics.counter("emails_total", "Emails by outcome (queued, sent, retry, dead)", ["outcome"])

@@ -7,20 +7,12 @@ or is shorter than 32 bytes.
 """
 from urllib.parse import urlsplit
 
-from servicekit.config import (  # noqa: F401  (ConfigurationError is part of this module's interface)
-    ConfigurationError,
-    env_bool,
-    env_float,
-    env_int,
-    env_list,
-    env_str,
-    pick_config,
-    refuse_wildcard_origin,
-    require_production_secrets,
+# ConfigurationError and the DEV_ secrets are part of this module's interface too.
+from servicekit.config import (  # noqa: F401
+    DEV_SERVICE_TOKEN, ConfigurationError, SharedConfig, config_picker, env_bool, env_float,
+    env_int, env_str, refuse_wildcard_origin, require_production_secrets, require_settings,
 )
 
-# B105: dev/test default; production refuses it (config.validate)
-DEV_SERVICE_TOKEN = "dev-service-token-not-for-production-0000"  # nosec B105
 DEV_DEFAULT_SECRETS = {DEV_SERVICE_TOKEN}
 # user_management's public keys in development (make dev runs it on port 3000).
 DEV_JWKS_URL = "http://127.0.0.1:3000/.well-known/jwks.json"
@@ -28,30 +20,18 @@ ASYNC_MODES = {"eventlet", "gevent", "threading"}
 MAIL_BACKENDS = {"smtp", "console"}
 
 
+class Config(SharedConfig):
+    """Settings shared by every environment (with those of `SharedConfig`)."""
 
-
-class Config:
-    """Settings shared by every environment."""
-
-    ENV_NAME = "base"
-    TESTING = False
     PORT = env_int("PORT", 4000)
 
-    REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
     # Every Redis key this service uses starts with this prefix, so several
     # deployments (or test runs) can share one Redis.
     REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "notif")
-    # What both services share on Redis (the revocation records, the Socket.IO channel) lives under
-    # this prefix: the same value in both services, a different one per deployment.
-    SHARED_KEY_PREFIX = env_str("SHARED_KEY_PREFIX", "um")
-    # Pub/sub channel of the Socket.IO message queue; user_management's write-only emitter must
-    # publish on the same one. Unset: "<SHARED_KEY_PREFIX>:socketio" (servicekit.config.apply_shared_defaults).
-    SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL")
     SOCKETIO_MESSAGE_QUEUE = True
     SOCKETIO_ASYNC_MODE = env_str("SOCKETIO_ASYNC_MODE", "eventlet")
     # Run this process's socket guard: it disconnects sockets whose token expired or was revoked.
     SOCKET_GUARD_ENABLED = env_bool("SOCKET_GUARD_ENABLED", True)
-    CORS_ORIGIN = env_list("CORS_ORIGIN", "http://localhost:5173")
 
     # Access tokens are verified with user_management's public keys (no secret here can mint one).
     JWKS_URL = env_str("JWKS_URL")
@@ -63,7 +43,6 @@ class Config:
     # both FRONTEND_URL by default); checked when set, required in production.
     JWT_ISSUER = env_str("JWT_ISSUER")
     JWT_AUDIENCE = env_str("JWT_AUDIENCE")
-    NOTIFICATIONS_SERVICE_TOKEN = env_str("NOTIFICATIONS_SERVICE_TOKEN")
 
     MAIL_BACKEND = env_str("MAIL_BACKEND", "smtp")
     MAIL_SERVER = env_str("SMTP_HOST", "127.0.0.1")
@@ -95,9 +74,7 @@ class Config:
     @classmethod
     def validate(cls, settings):
         """Raise ConfigurationError when `settings` cannot run; called by the factory."""
-        for name in ("JWKS_URL", "NOTIFICATIONS_SERVICE_TOKEN"):
-            if not settings.get(name):
-                raise ConfigurationError(f"{name} must be set")
+        require_settings(settings, ("JWKS_URL", "NOTIFICATIONS_SERVICE_TOKEN"))
         if urlsplit(settings["JWKS_URL"]).scheme not in ("http", "https"):
             raise ConfigurationError("JWKS_URL must be an http(s) URL (user_management's /.well-known/jwks.json)")
         if settings.get("SOCKETIO_ASYNC_MODE") not in ASYNC_MODES:
@@ -147,13 +124,4 @@ class ProductionConfig(Config):
             raise ConfigurationError("MAIL_BACKEND=console prints e-mails to stdout; production needs smtp")
 
 
-CONFIGS = {
-    "development": DevelopmentConfig,
-    "testing": TestingConfig,
-    "production": ProductionConfig,
-}
-
-
-def config_for(name=None):
-    """Return the config class for `name`, or for `APP_ENV` (default development)."""
-    return pick_config(CONFIGS, name)
+config_for = config_picker(DevelopmentConfig, TestingConfig, ProductionConfig)

@@ -3,12 +3,24 @@ import re
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from servicekit.names import EMAIL_LENGTH, FULL_NAME, ORGANIZATION_NAME, PERSON_NAME
+from servicekit.contract import (
+    FULL_NAME_MAX_LENGTH,
+    IDEMPOTENCY_KEY_HEADER,
+    email_length,
+    NAME_MAX_LENGTH,
+    ORGANIZATION_NAME_MAX_LENGTH,
+    name_validators,
+    single_line,
+    valid_id,
+)
 
 from .utils.mailer import TEMPLATES
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,200}$")
-_no_newline = validate.Regexp(r"^[^\r\n]*$", error="Must be a single line.")
+# Names as user_management accepts them; an empty one is left out of the e-mail.
+_person = name_validators(FULL_NAME_MAX_LENGTH, min_length=0)
+_first_name = name_validators(NAME_MAX_LENGTH, min_length=0)
+_organization = name_validators(ORGANIZATION_NAME_MAX_LENGTH, min_length=0)
 
 
 class StrictSchema(Schema):
@@ -22,8 +34,8 @@ class InviteContext(StrictSchema):
     """Context of the `invite` template."""
 
     link = fields.Url(schemes={"http", "https"}, require_tld=False, required=True)
-    inviterName = fields.String(validate=FULL_NAME)
-    organizationName = fields.String(validate=ORGANIZATION_NAME)
+    inviterName = fields.String(validate=_person)
+    organizationName = fields.String(validate=_organization)
     role = fields.String(validate=validate.Length(max=50))
     expiresAt = fields.String(validate=validate.Length(max=100))
 
@@ -33,7 +45,7 @@ class OtpContext(StrictSchema):
 
     code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4,10}$", error="Must be 4 to 10 digits."))
     expiresInMinutes = fields.Integer(validate=validate.Range(min=1, max=1440))
-    firstName = fields.String(validate=PERSON_NAME)
+    firstName = fields.String(validate=_first_name)
 
 
 class PasswordResetContext(StrictSchema):
@@ -41,16 +53,16 @@ class PasswordResetContext(StrictSchema):
 
     link = fields.Url(schemes={"http", "https"}, require_tld=False, required=True)
     expiresInMinutes = fields.Integer(validate=validate.Range(min=1, max=10080))
-    firstName = fields.String(validate=PERSON_NAME)
+    firstName = fields.String(validate=_first_name)
 
 
 class InviteAcceptedContext(StrictSchema):
     """Context of the `invite-accepted` template."""
 
-    email = fields.Email(required=True, validate=EMAIL_LENGTH)
-    name = fields.String(validate=FULL_NAME)
+    email = fields.Email(required=True, validate=email_length)
+    name = fields.String(validate=_person)
     role = fields.String(validate=validate.Length(max=50))
-    organizationName = fields.String(validate=ORGANIZATION_NAME)
+    organizationName = fields.String(validate=_organization)
     link = fields.Url(schemes={"http", "https"}, require_tld=False)
 
 
@@ -70,10 +82,10 @@ class SendEmailSchema(StrictSchema):
     Without `text`, the text part is derived from the HTML part, as the reference's clients expect.
     """
 
-    to = fields.Email(required=True, validate=EMAIL_LENGTH)
+    to = fields.Email(required=True, validate=email_length)
     template = fields.String(validate=validate.OneOf(TEMPLATES))
     context = fields.Dict(keys=fields.String())
-    subject = fields.String(validate=[validate.Length(min=1, max=300), _no_newline])
+    subject = fields.String(validate=[validate.Length(min=1, max=300), single_line])
     html = fields.String(validate=validate.Length(min=1, max=200_000))
     text = fields.String(validate=validate.Length(min=1, max=100_000))
 
@@ -102,7 +114,7 @@ class SendEmailSchema(StrictSchema):
 class NotifySchema(StrictSchema):
     """Body of POST /api/notify: a `notification` event for one user."""
 
-    userId = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    userId = fields.String(required=True, validate=valid_id)
     type = fields.String(required=True, validate=validate.Length(min=1, max=50))
     message = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     data = fields.Dict(load_default=dict)
@@ -120,7 +132,7 @@ class SendEmailResultSchema(Schema):
 class IdempotencyKeyHeader(Schema):
     """Request headers of POST /api/email/send (for the OpenAPI document)."""
 
-    key = fields.String(data_key="Idempotency-Key", validate=validate.Regexp(IDEMPOTENCY_KEY.pattern),
+    key = fields.String(data_key=IDEMPOTENCY_KEY_HEADER, validate=validate.Regexp(IDEMPOTENCY_KEY.pattern),
                         metadata={"description": "Makes retries safe: the outbox job id. Generated when absent."})
 
 
@@ -159,3 +171,26 @@ class HealthSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(("ok", "unavailable")))
     redis = fields.Nested(RedisHealthSchema, required=True)
     smtp = fields.Nested(SmtpHealthSchema, required=True)
+
+
+class LivenessSchema(Schema):
+    """GET /health/live: the process serves requests."""
+
+    success = fields.Boolean(required=True, metadata={"enum": [True]})
+    status = fields.String(required=True, validate=validate.OneOf(("alive",)))
+    service = fields.String(required=True)
+
+
+class ReadinessChecksSchema(Schema):
+    """What readiness depends on."""
+
+    redis = fields.String(required=True, validate=validate.OneOf(("up", "down")))
+
+
+class ReadinessSchema(Schema):
+    """GET /health/ready (200 and 503 alike)."""
+
+    success = fields.Boolean(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("ready", "not_ready")))
+    service = fields.String(required=True)
+    checks = fields.Nested(ReadinessChecksSchema, required=True)

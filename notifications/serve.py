@@ -21,11 +21,15 @@ elif ASYNC_MODE == "gevent":
 
 from notifications import create_app  # noqa: E402 - must come after monkey-patching
 from notifications.extensions import socketio  # noqa: E402
+from servicekit.config import ConfigurationError, refuse_to_start  # noqa: E402
 
 
 def main():
-    """Build the app and serve it on HOST (default 127.0.0.1) and PORT."""
-    app = create_app()
+    """Build the app and serve it on HOST (default 127.0.0.1) and PORT; a refused configuration is one line."""
+    try:
+        app = create_app()
+    except ConfigurationError as error:
+        refuse_to_start("notifications", error)
     host = os.environ.get("HOST") or "127.0.0.1"
     socketio.run(app, host=host, port=app.config["PORT"], allow_unsafe_werkzeug=ASYNC_MODE == "threading")
 

@@ -1,18 +1,16 @@
 """Socket.IO handlers: authorize on connect exactly like an API request, and join the user's rooms.
 
-Events other services emit (through the Redis message queue, to these rooms):
-`notification` {type, message, timestamp, data} and
-`inviteStatusUpdate` {inviteId, email, role, status, organization, timestamp}.
-This service itself sends `sessionEnded` {reason, message} just before it disconnects a socket whose
-token expired or was revoked (controllers/socket_guard.py).
+Rooms, and the events other services emit to them through the Redis message queue, are
+defined in `servicekit.contract`. This service itself sends `sessionEnded` {reason, message} just
+before it disconnects a socket whose token expired or was revoked (controllers/socket_guard.py).
 """
 import redis
 from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from servicekit import revocation
+from servicekit.contract import org_room, role_room, user_room
 
-from .controllers.notify import org_room, role_room, user_room
 from .controllers.socket_guard import get_guard
 from .exceptions import InvalidToken
 from .extensions import socketio

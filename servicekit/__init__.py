@@ -1,4 +1,5 @@
-"""Operational plumbing shared by both services: JSON logs, request ids, Prometheus metrics."""
-from .observability import init_observability
+"""Code both services share: the contract between them, errors, config readers, observability, OpenAPI.
 
-__all__ = ["init_observability"]
+Nothing is imported here: gunicorn's master reads `servicekit.gunicorn_settings` before an async
+worker monkey-patches, and must not load Flask on the way.
+"""

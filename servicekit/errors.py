@@ -16,11 +16,17 @@ log = logging.getLogger(__name__)
 class DomainError(Exception):
     """Base class: a request that cannot be carried out, with a message for the client.
 
-    `status` is the HTTP status the error handler answers with; subclasses inherit their parent's.
+    A subclass names its HTTP status and default message in its bases:
+    `class NotFound(DomainError, status=404, message="Not found")`; a subclass of that keeps them.
     """
 
     status = 400
     default_message = "Request failed"
+
+    def __init_subclass__(cls, status=None, message=None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.status = status or cls.status
+        cls.default_message = message or cls.default_message
 
     def __init__(self, message=None, errors=None):
         super().__init__(message or self.default_message)
@@ -28,78 +34,48 @@ class DomainError(Exception):
         self.errors = errors
 
 
-class BadRequest(DomainError):
+class BadRequest(DomainError, status=400, message="Bad request"):
     """The request is malformed."""
 
-    status = 400
-    default_message = "Bad request"
 
-
-class InvalidInput(DomainError):
+class InvalidInput(DomainError, status=422, message="Validation failed"):
     """The request is well-formed but a field's value is not acceptable."""
 
-    status = 422
-    default_message = "Validation failed"
 
-
-class Unauthorized(DomainError):
+class Unauthorized(DomainError, status=401, message="Authentication required"):
     """Credentials are missing, wrong or no longer valid."""
 
-    status = 401
-    default_message = "Authentication required"
 
-
-class Forbidden(DomainError):
+class Forbidden(DomainError, status=403, message="You are not allowed to do this"):
     """The caller is known but may not do this."""
 
-    status = 403
-    default_message = "You are not allowed to do this"
 
-
-class NotFound(DomainError):
+class NotFound(DomainError, status=404, message="Not found"):
     """No such object, or none the caller may see."""
 
-    status = 404
-    default_message = "Not found"
 
-
-class Conflict(DomainError):
+class Conflict(DomainError, status=409, message="Conflict"):
     """The request clashes with existing state."""
 
-    status = 409
-    default_message = "Conflict"
 
-
-class Gone(DomainError):
+class Gone(DomainError, status=410, message="This link is no longer valid"):
     """The object existed but can no longer be used (expired, used, revoked)."""
 
-    status = 410
-    default_message = "This link is no longer valid"
 
-
-class UnsupportedMediaType(DomainError):
+class UnsupportedMediaType(DomainError, status=415, message="Content-Type must be application/json"):
     """The request body is not JSON."""
 
-    status = 415
-    default_message = "Content-Type must be application/json"
 
-
-class TooManyRequests(DomainError):
+class TooManyRequests(DomainError, status=429, message="Too many requests, please try again later"):
     """The caller must wait before trying again."""
-
-    status = 429
-    default_message = "Too many requests, please try again later"
 
     def __init__(self, message=None, retry_after=None):
         super().__init__(message)
         self.retry_after = retry_after
 
 
-class ServiceUnavailable(DomainError):
+class ServiceUnavailable(DomainError, status=503, message="Service temporarily unavailable"):
     """A dependency the request needs right now is down."""
-
-    status = 503
-    default_message = "Service temporarily unavailable"
 
 
 def error_response(status, message, errors=None, headers=None):

@@ -1,47 +1,39 @@
-"""Fixtures shared by the whole suite.
+"""Fixtures shared by the whole suite (helpers live in tests/support).
 
 Each test gets its own database (mongomock by default; a real MongoDB when
 MONGODB_URI is set) and its own Redis key prefix on the real Redis, both removed
 afterwards, so test runs can share one Redis and never touch real data.
+
+The process fixtures (end-to-end and browser tests) start real services:
+
+    def test_x(smtp_server, notifications_server, user_management_server, socket_clients):
+        smtp_server.start()
+        notifications_url, _ = notifications_server()           # gunicorn -k eventlet, waits for /health
+        url, process = user_management_server(notifications_url)  # gunicorn gthread, mongomock, bootstrap admin
+        client = socket_clients(notifications_url, token)         # events in client.received
+
+Their keys and Socket.IO channel derive from `redis_prefix`, so its clean-up
+(`*<prefix>*`) removes them, and an app built by `app_factory` shares the channel.
 """
-import os
 import uuid
-from urllib.parse import urlparse, urlunparse
+from types import SimpleNamespace
 
 import mongoengine
 import pytest
-import redis as redis_lib
-from flask_jwt_extended import create_access_token
 
+from notifications.config import DEV_SERVICE_TOKEN
+import support.api as support_api
+from support.api import ADMIN_EMAIL, ADMIN_PASSWORD, FRONTEND_ORIGIN, FRONTEND_URL
+from support.factory import Factory, test_database_uri
+from support.jwks import keyset_file
+from support.processes import free_port, start_notifications, start_together, start_user_management, stop_all
+from support.redis_store import REDIS_URL, delete_redis_keys
+from support.smtp import SmtpServer
+from support.sockets import connect_socket
 from user_management import create_app
 from user_management.config import TestingConfig
-from user_management.models import EmailOutbox, Invite, Organization, User
-from user_management.utils.passwords import hash_password
-from user_management.utils.roles import CLIENT_ADMIN, CLIENT_USER, is_staff
-from user_management.utils.timeutil import utcnow
-from user_management.utils.tokens import new_token, token_digest
+from user_management.models import EmailOutbox
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-PASSWORD = "Correct-Horse-42"
-
-
-def test_database_uri(name):
-    """The database URI for one test: the configured server, a database name that starts with test_."""
-    base = os.environ.get("MONGODB_URI") or "mongomock://localhost/"
-    parsed = urlparse(base)
-    uri = urlunparse(parsed._replace(path=f"/{name}"))
-    if not urlparse(uri).path.lstrip("/").startswith("test_"):
-        raise RuntimeError(f"refusing to run tests against a database not named test_*: {uri}")
-    return uri
-
-
-def delete_redis_keys(prefix, url=REDIS_URL):
-    """Remove every key whose name contains `prefix`."""
-    client = redis_lib.Redis.from_url(url)
-    keys = list(client.scan_iter(match=f"*{prefix}*", count=500))
-    if keys:
-        client.delete(*keys)
-    client.close()
 
 
 @pytest.fixture
@@ -101,7 +93,7 @@ def app_factory(redis_prefix):
 
 @pytest.fixture
 def app(app_factory):
-    """The user_management app under test."""
+    """The user_management app under test (tests/notifications overrides it with the notifications app)."""
     app = app_factory()
     with app.app_context():
         yield app
@@ -109,65 +101,14 @@ def app(app_factory):
 
 @pytest.fixture
 def client(app):
-    """HTTP test client."""
+    """HTTP test client of `app`."""
     return app.test_client()
 
 
 @pytest.fixture
 def runner(app):
-    """Flask CLI runner."""
+    """Flask CLI runner of `app`."""
     return app.test_cli_runner()
-
-
-class Factory:
-    """Builds users, organizations and invites directly in the database."""
-
-    def __init__(self, app):
-        self.app = app
-        self.count = 0
-
-    def _unique(self):
-        self.count += 1
-        return f"{self.count}-{uuid.uuid4().hex[:6]}"
-
-    def organization(self, name=None, **fields):
-        """An organization."""
-        return Organization(name=name or f"Org {self._unique()}", **fields).save()
-
-    def user(self, role, organization=None, password=PASSWORD, email=None, **fields):
-        """An active user of `role`; client roles get an organization when none is given."""
-        if not is_staff(role) and organization is None:
-            organization = self.organization()
-        return User(
-            email=email or f"{role}-{self._unique()}@example.test",
-            password_hash=hash_password(password, self.app.config["BCRYPT_ROUNDS"]),
-            first_name=role.replace("_", " ").title(),
-            last_name="Tester",
-            role=role,
-            organization=organization,
-            **fields,
-        ).save()
-
-    def invite(self, inviter, role, email=None, organization=None, expires_at=None, **fields):
-        """A pending invite; returns (invite, plaintext token)."""
-        if organization is None and role in (CLIENT_ADMIN, CLIENT_USER):
-            organization = inviter.organization if role == CLIENT_USER else self.organization()
-        token = new_token()
-        invite = Invite(
-            email=email or f"invitee-{self._unique()}@example.test",
-            role=role,
-            organization=organization,
-            invited_by=inviter,
-            token_hash=token_digest(token),
-            expires_at=expires_at or utcnow() + self.app.config["INVITE_EXPIRES"],
-            **fields,
-        ).save()
-        return invite, token
-
-    def headers(self, user):
-        """Authorization headers with a fresh access token for `user`."""
-        user.reload()
-        return {"Authorization": f"Bearer {create_access_token(identity=user)}"}
 
 
 @pytest.fixture
@@ -189,3 +130,132 @@ def outbox():
         return list(query)
 
     return emails
+
+
+# --- real processes ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a reserved free port; call .start() (and .stop() to simulate an outage)."""
+    server = SmtpServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def user_management_port():
+    """The port this test's user_management listens on (known up front: notifications fetches its JWKS)."""
+    return free_port()
+
+
+@pytest.fixture
+def notifications_env(redis_prefix, smtp_server, user_management_port):
+    """Environment of a notifications process for this test: own key prefix, shared channel, um's public keys."""
+    return support_api.notifications_env(redis_prefix, smtp_server.port, user_management_port, REDIS_URL,
+                                         DEV_SERVICE_TOKEN)
+
+
+@pytest.fixture
+def user_management_env(redis_prefix, user_management_port, tmp_path):
+    """Environment of a user_management process for this test: in-memory MongoDB, own key prefix, shared channel.
+
+    A bootstrap super admin (ADMIN_EMAIL / ADMIN_PASSWORD) is created at start-up and the outbox is
+    swept every 0.3 s. NOTIFICATIONS_URL is given to `user_management_server`.
+    """
+    return {
+        "APP_ENV": "development",
+        # Unset, so the development default (mongomock, inside the one worker) is used.
+        "MONGODB_URI": "",
+        "REDIS_URL": REDIS_URL,
+        "REDIS_KEY_PREFIX": f"{redis_prefix}-um",
+        "SHARED_KEY_PREFIX": redis_prefix,
+        "SOCKETIO_CHANNEL": f"{redis_prefix}-socketio",
+        "PORT": str(user_management_port),
+        "JWT_SIGNING_KEYS": str(keyset_file(tmp_path)),
+        "NOTIFICATIONS_SERVICE_TOKEN": DEV_SERVICE_TOKEN,
+        "FRONTEND_URL": FRONTEND_URL,
+        "CORS_ORIGIN": FRONTEND_ORIGIN,
+        "OUTBOX_POLL_INTERVAL": "0.3",
+        "BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
+        "BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
+
+
+@pytest.fixture
+def processes():
+    """Processes a test starts (append them); all are stopped at teardown."""
+    started = []
+    yield started
+    stop_all(started)
+
+
+@pytest.fixture
+def notifications_server(notifications_env, processes):
+    """Start notifications processes: `start(worker_class="eventlet", port=None, **env) -> (url, process)`."""
+
+    def start(worker_class="eventlet", port=None, **env):
+        settings = {**notifications_env, **{key: str(value) for key, value in env.items()}}
+        if port is not None:
+            settings["PORT"] = str(port)
+        url, process = start_notifications(settings, worker_class=worker_class)
+        processes.append(process)
+        return url, process
+
+    return start
+
+
+@pytest.fixture
+def user_management_server(user_management_env, processes):
+    """Start user_management processes: `start(notifications_url, port=None, **env) -> (url, process)`.
+
+    One gunicorn gthread worker (the in-memory database lives in it).
+    """
+
+    def start(notifications_url, port=None, **env):
+        settings = {**user_management_env, "NOTIFICATIONS_URL": notifications_url,
+                    **{key: str(value) for key, value in env.items()}}
+        if port is not None:
+            settings["PORT"] = str(port)
+        url, process = start_user_management(settings)
+        processes.append(process)
+        return url, process
+
+    return start
+
+
+@pytest.fixture
+def service_stack(notifications_server, user_management_server):
+    """Start notifications processes and a user_management process handing its e-mail to the first, all at once.
+
+    `start(notifications=1, notifications_ports=None, notifications_env=None, **user_management_env)` returns a
+    namespace: `url` and `user_management` (its process, on `user_management_port`), `notifications`
+    [(url, process), ...].
+    """
+
+    def start(notifications=1, notifications_ports=None, notifications_env=None, **env):
+        ports = notifications_ports or [free_port() for _ in range(notifications)]
+        starters = [lambda port=p: notifications_server(port=port, **(notifications_env or {})) for p in ports]
+        starters.append(lambda: user_management_server(f"http://127.0.0.1:{ports[0]}", **env))
+        *started, (url, process) = start_together(*starters)
+        return SimpleNamespace(url=url, user_management=process, notifications=started)
+
+    return start
+
+
+@pytest.fixture
+def socket_clients():
+    """Connect real python-socketio clients: `connect(url, token, **options) -> client`; all disconnected after."""
+    clients = []
+
+    def connect(url, token=None, **options):
+        client = connect_socket(url, token, **options)  # a refused client is disconnected already
+        clients.append(client)
+        return client
+
+    yield connect
+    for client in clients:
+        try:
+            client.disconnect()
+        except Exception:  # already gone with its server; nothing to clean up
+            pass

@@ -14,6 +14,8 @@ from .utils.signing_keys import ALGORITHMS as SIGNING_ALGORITHMS
 log = logging.getLogger(__name__)
 
 API_CSP = {"default-src": "'none'", "frame-ancestors": "'none'"}
+# Seconds a request waits on Redis (rate limits, Socket.IO events) before carrying on without it.
+REDIS_TIMEOUT = 2
 
 
 def create_app(config=None, **overrides):
@@ -43,7 +45,7 @@ def create_app(config=None, **overrides):
 
 def register_observability(app):
     """JSON logs, request ids and /metrics; first, so every other hook sees the request id."""
-    from servicekit import init_observability
+    from servicekit.observability import init_observability
 
     init_observability(app, "user_management")
 
@@ -61,7 +63,9 @@ def register_extensions(app):
         JWT_DECODE_AUDIENCE=app.config["JWT_AUDIENCE"] or issuer,
         RATELIMIT_STORAGE_URI=app.config["REDIS_URL"],
         # The prefix goes to the storage: Limiter keeps the first app's RATELIMIT_KEY_PREFIX forever.
-        RATELIMIT_STORAGE_OPTIONS={"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:rl"},
+        # Timeouts bound how long a request waits on a Redis that is down or unreachable.
+        RATELIMIT_STORAGE_OPTIONS={"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:rl",
+                                   "socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
         RATELIMIT_APPLICATION=app.config["RATELIMIT_API"],
         RATELIMIT_HEADERS_ENABLED=True,
         # Redis down: keep limiting per process rather than not at all, or failing every request.
@@ -90,14 +94,15 @@ def register_extensions(app):
 
 
 def register_database(app):
-    """Connect mongoengine and make sure the declared indexes exist."""
-    from .models import (AuditEvent, EmailOutbox, Invite, Lockout, Organization, PasskeyChallenge, PasswordResetToken,
-                         RefreshToken, Throttle, TwoFactorChallenge, User, WebAuthnCredential)
-    from .utils.database import connect_database, ensure_indexes
+    """Connect mongoengine lazily; indexes and the bootstrap admin wait for MongoDB's first answer."""
+    from .middleware import database as database_guard
+    from .models import DOCUMENTS
+    from .utils import database
 
-    connect_database(app.config["MONGODB_URI"])
-    ensure_indexes(User, Organization, Invite, RefreshToken, EmailOutbox, TwoFactorChallenge, PasswordResetToken,
-                   Throttle, Lockout, AuditEvent, WebAuthnCredential, PasskeyChallenge)
+    database.connect_database(app.config["MONGODB_URI"],
+                              server_selection_timeout_ms=app.config["MONGODB_SERVER_SELECTION_TIMEOUT_MS"])
+    database.init_app(app, DOCUMENTS, prepare=[lambda: create_bootstrap_admin(app)])
+    database_guard.init_app(app)
 
 
 def register_blueprints(app):
@@ -132,13 +137,18 @@ def register_api_docs(app):
 
 
 def register_background_jobs(app):
-    """Create the bootstrap admin and start the outbox deliverer."""
-    from .controllers.user_controller import bootstrap_super_admin
+    """Prepare the database if MongoDB answers (else on first contact) and start the outbox deliverer."""
     from .services.notification_client import start_outbox_deliverer
+    from .utils.database import database_state
+
+    database_state(app).try_prepare(app)
+    start_outbox_deliverer(app)
+
+
+def create_bootstrap_admin(app):
+    """Create the BOOTSTRAP_ADMIN_* super_admin while none exists (run once MongoDB answers)."""
+    from .controllers.user_controller import bootstrap_super_admin
 
     email, password = app.config["BOOTSTRAP_ADMIN_EMAIL"], app.config["BOOTSTRAP_ADMIN_PASSWORD"]
-    if email and password:
-        with app.app_context():
-            if bootstrap_super_admin(email, password) is not None:
-                log.info("bootstrap super_admin created")
-    start_outbox_deliverer(app)
+    if email and password and bootstrap_super_admin(email, password) is not None:
+        log.info("bootstrap super_admin created")

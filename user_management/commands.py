@@ -1,8 +1,11 @@
 """Operational commands: `flask --app wsgi:user_management_app <command>`."""
 import click
+import mongoengine
 
 from .exceptions import DomainError
 from .keys_cli import keys
+from .models import DOCUMENTS
+from .utils import indexes
 
 
 def register(app):
@@ -44,3 +47,27 @@ def register(app):
         for row in rows:
             click.echo("  ".join(f"{key}={value}" for key, value in row.items()))
         click.echo(f"{len(rows)} dead email(s)")
+
+    @app.cli.command("sync-indexes")
+    @click.option("--dry-run", is_flag=True, help="Only print what would change.")
+    @click.option("--prune", is_flag=True, help="Also drop indexes no model declares.")
+    def sync_indexes(dry_run, prune):
+        """Bring MongoDB's indexes in line with the models (the upgrade step after a release changes one).
+
+        A changed expireAfterSeconds is applied in place (collMod); any other change drops and
+        recreates the index. A unique index the data violates is refused before anything is dropped.
+        """
+        actions = indexes.plan_for(DOCUMENTS, prune=prune)
+        if not actions:
+            click.echo("indexes in sync")
+            return
+        for action in actions:
+            click.echo(f"{'would ' if dry_run else ''}{action.describe()}")
+        if dry_run:
+            return
+        done, refused = indexes.apply_plan(mongoengine.get_db(), actions)
+        for action, note in refused:
+            click.echo(f"refused {action.collection}.{action.index}: {note}", err=True)
+        click.echo(f"applied {len(done)} change(s), refused {len(refused)}")
+        if refused:
+            raise SystemExit(1)

@@ -5,35 +5,26 @@ testing carry safe, obviously fake secrets so `make dev` and `make test` work on
 fresh machine; production has no defaults for secrets and refuses to start when a
 secret is missing, is one of the dev defaults, or is shorter than 32 bytes.
 """
-from datetime import timedelta
-
-from servicekit.config import (  # noqa: F401  (ConfigurationError is part of this module's interface)
-    ConfigurationError,
-    env_bool,
-    env_float,
-    env_int,
-    env_list,
-    env_str,
-    pick_config,
-    refuse_wildcard_origin,
-    require_production_secrets,
-)
-
 import ipaddress
-from pathlib import Path
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from .utils.relying_party import relying_party
-from .utils.totp import cipher_from_keys
+# ConfigurationError and the DEV_ secrets are part of this module's interface too.
+from servicekit.config import (  # noqa: F401
+    DEV_SERVICE_TOKEN, ConfigurationError, SharedConfig, config_picker, env_bool, env_float, env_int, env_list,
+    env_str, refuse_wildcard_origin, require_production_secrets, require_settings,
+)
 
+from .utils.password_strength import DEFAULT_MIN_SCORE, strength_problems, user_inputs_for
+from .utils.passwords import policy_problems
+from .utils.relying_party import relying_party
 from .utils.signing_keys import ALGORITHMS as SIGNING_ALGORITHMS
 from .utils.signing_keys import KeySetError, read_keyset
-
+from .utils.totp import cipher_from_keys
 
 # B105: dev/test default; production refuses it (config.validate)
 DEV_ACCESS_SECRET = "dev-access-secret-not-for-production-0000"  # nosec B105
 DEV_REFRESH_SECRET = "dev-refresh-secret-not-for-production-000"  # nosec B105
-DEV_SERVICE_TOKEN = "dev-service-token-not-for-production-0000"  # nosec B105
 # A Fernet key (urlsafe base64 of 32 bytes) used only by dev and test configs.
 DEV_TOTP_ENCRYPTION_KEY = "ZGV2LXRvdHAta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
 DEV_DEFAULT_SECRETS = {DEV_ACCESS_SECRET, DEV_REFRESH_SECRET, DEV_SERVICE_TOKEN, DEV_TOTP_ENCRYPTION_KEY}
@@ -41,55 +32,50 @@ DEV_DEFAULT_SECRETS = {DEV_ACCESS_SECRET, DEV_REFRESH_SECRET, DEV_SERVICE_TOKEN,
 DEV_SIGNING_KEYS = "instance/jwt-signing-keys.json"  # relative to the working directory (the repository for make dev)
 
 
-class Config:
-    """Settings shared by every environment."""
+class Config(SharedConfig):
+    """Settings shared by every environment (with those of `SharedConfig`)."""
 
-    ENV_NAME = "base"
-    TESTING = False
     PORT = env_int("PORT", 3000)
 
     MONGODB_URI = env_str("MONGODB_URI", "mongomock://localhost/user_management")
-    REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+    # How long a request waits for a usable MongoDB (primary) before answering 503.
+    MONGODB_SERVER_SELECTION_TIMEOUT_MS = env_int("MONGODB_SERVER_SELECTION_TIMEOUT_MS", 5000)
     # Every Redis key and channel this service uses starts with this prefix, so
     # several deployments (or test runs) can share one Redis.
     REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "um")
-    # What both services share on Redis (the revocation records and, by default, the Socket.IO
-    # channel) lives under this prefix: the same value in both, a different one per deployment.
-    SHARED_KEY_PREFIX = env_str("SHARED_KEY_PREFIX", "um")
-    # Unset: "<SHARED_KEY_PREFIX>:socketio" (servicekit.config.apply_shared_defaults).
-    SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL")
 
-    JWT_ACCESS_SECRET = env_str("JWT_ACCESS_SECRET")
-    JWT_REFRESH_SECRET = env_str("JWT_REFRESH_SECRET")
-    JWT_ACCESS_EXPIRES = timedelta(seconds=env_int("JWT_ACCESS_EXPIRES", 15 * 60))
-    JWT_REFRESH_EXPIRES = timedelta(seconds=env_int("JWT_REFRESH_EXPIRES", 7 * 24 * 3600))
-    # Absolute lifetime of a login's refresh-token family, however often it rotates.
-    REFRESH_FAMILY_MAX_AGE = timedelta(seconds=env_int("REFRESH_FAMILY_MAX_AGE", 30 * 24 * 3600))
     # Access tokens are signed with a private key of the keyset file JWT_SIGNING_KEYS (EdDSA or RS256) and
     # verified by anyone with the public keys at /.well-known/jwks.json. JWT_ACCESS_SECRET only keys
     # user_management's own HMACs (twoFactorTokens, code digests) and never leaves this service.
+    JWT_ACCESS_SECRET = env_str("JWT_ACCESS_SECRET")
     JWT_ALGORITHM = env_str("JWT_ALGORITHM", "EdDSA")
     JWT_SIGNING_KEYS = env_str("JWT_SIGNING_KEYS")
     # `iss` and `aud` of access tokens; both default to FRONTEND_URL (the public URL).
     JWT_ISSUER = env_str("JWT_ISSUER")
     JWT_AUDIENCE = env_str("JWT_AUDIENCE")
+    JWT_REFRESH_SECRET = env_str("JWT_REFRESH_SECRET")
+    JWT_ACCESS_EXPIRES = timedelta(seconds=env_int("JWT_ACCESS_EXPIRES", 15 * 60))
+    JWT_REFRESH_EXPIRES = timedelta(seconds=env_int("JWT_REFRESH_EXPIRES", 7 * 24 * 3600))
+    # Absolute lifetime of a login's refresh-token family, however often it rotates.
+    REFRESH_FAMILY_MAX_AGE = timedelta(seconds=env_int("REFRESH_FAMILY_MAX_AGE", 30 * 24 * 3600))
     JWT_TOKEN_LOCATION = ["headers"]
 
     INVITE_EXPIRES = timedelta(days=7)
     # Resending: one email per invite per interval, and this many resends per sender and hour.
     INVITE_RESEND_INTERVAL = timedelta(seconds=env_int("INVITE_RESEND_INTERVAL", 60))
     INVITE_RESENDS_PER_HOUR = env_int("INVITE_RESENDS_PER_HOUR", 20)
+    # A multi-write step (creating an invite and its organization, accepting an invite) that
+    # crashed half-way is taken over by a retry once this long has passed since it started.
+    RECOVERY_LEASE = timedelta(seconds=env_int("RECOVERY_LEASE_SECONDS", 60))
     BCRYPT_ROUNDS = 12
 
-    CORS_ORIGIN = env_list("CORS_ORIGIN", "http://localhost:5173")
     FRONTEND_URL = env_str("FRONTEND_URL", "http://localhost:3000").rstrip("/")
     NOTIFICATIONS_URL = env_str("NOTIFICATIONS_URL", "http://127.0.0.1:4000").rstrip("/")
     # Where browsers reach notifications' Socket.IO (the web console; its CSP connect-src allows it).
     NOTIFICATIONS_PUBLIC_URL = env_str("NOTIFICATIONS_PUBLIC_URL", "http://127.0.0.1:4000").rstrip("/")
-    NOTIFICATIONS_SERVICE_TOKEN = env_str("NOTIFICATIONS_SERVICE_TOKEN")
-    NOTIFICATIONS_TIMEOUT = float(env_str("NOTIFICATIONS_TIMEOUT", "3"))
+    NOTIFICATIONS_TIMEOUT = env_float("NOTIFICATIONS_TIMEOUT", 3)
     # Seconds between outbox sweeps by the in-process deliverer; 0 turns it off.
-    OUTBOX_POLL_INTERVAL = float(env_str("OUTBOX_POLL_INTERVAL", "10"))
+    OUTBOX_POLL_INTERVAL = env_float("OUTBOX_POLL_INTERVAL", 10)
     OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 20)
 
     TOTP_ENCRYPTION_KEY = env_str("TOTP_ENCRYPTION_KEY")
@@ -123,7 +109,7 @@ class Config:
     PASSWORD_RESET_EMAIL_WINDOW = timedelta(hours=1)
     # forgot-password answers no sooner than this, so a known email (which sends
     # an email) and an unknown one take the same time.
-    FORGOT_PASSWORD_MIN_SECONDS = float(env_str("FORGOT_PASSWORD_MIN_SECONDS", "0.5"))
+    FORGOT_PASSWORD_MIN_SECONDS = env_float("FORGOT_PASSWORD_MIN_SECONDS", 0.5)
     # zxcvbn score (0-4) a new password must reach.
     PASSWORD_MIN_SCORE = env_int("PASSWORD_MIN_SCORE", 3)
 
@@ -164,11 +150,24 @@ class Config:
     @classmethod
     def validate(cls, settings):
         """Raise ConfigurationError when `settings` cannot run; called by the factory."""
-        for name in ("JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET"):
-            if not settings.get(name):
-                raise ConfigurationError(f"{name} must be set")
+        require_settings(settings, ("JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET"))
         cipher_from_keys(settings.get("TOTP_ENCRYPTION_KEY"))
         refuse_wildcard_origin(settings)
+        check_bootstrap_admin(settings)
+
+
+def check_bootstrap_admin(settings):
+    """The bootstrap admin's password must pass the same policy as any new password, checked before start-up."""
+    email, password = settings.get("BOOTSTRAP_ADMIN_EMAIL"), settings.get("BOOTSTRAP_ADMIN_PASSWORD")
+    if not (email and password):
+        return
+    if "@" not in email:
+        raise ConfigurationError(f"BOOTSTRAP_ADMIN_EMAIL is not an email address: {email!r}")
+    problems = policy_problems(password) or strength_problems(
+        password, user_inputs_for(email, "Super", "Admin"), settings.get("PASSWORD_MIN_SCORE", DEFAULT_MIN_SCORE))
+    if problems:
+        reasons = " ".join(problem if problem.endswith(".") else f"{problem}." for problem in problems)
+        raise ConfigurationError(f"BOOTSTRAP_ADMIN_PASSWORD is refused by the password policy: {reasons}")
 
 
 class DevelopmentConfig(Config):
@@ -258,13 +257,4 @@ def require_matching_relying_party(settings):
             raise ConfigurationError(f"WEBAUTHN_RP_ID {rp_id!r} does not match the origin {origin}")
 
 
-CONFIGS = {
-    "development": DevelopmentConfig,
-    "testing": TestingConfig,
-    "production": ProductionConfig,
-}
-
-
-def config_for(name=None):
-    """Return the config class for `name`, or for `APP_ENV` (default development)."""
-    return pick_config(CONFIGS, name)
+config_for = config_picker(DevelopmentConfig, TestingConfig, ProductionConfig)

@@ -58,6 +58,14 @@ def generate(path, alg, force):
     click.echo(f"Created {path} with key {key.kid} ({key.alg})")
 
 
+def _read(path):
+    """The keyset at `path`, or a clear CLI error."""
+    try:
+        return read_keyset(path)
+    except KeySetError as error:
+        raise click.ClickException(str(error)) from None
+
+
 @keys.command("rotate")
 @path_option
 @alg_option
@@ -65,10 +73,7 @@ def rotate(path, alg):
     """Add a new signing key; the previous one verifies until its last token expires."""
     path = _path(path)
     _, algorithm, lifetime = _settings()
-    try:
-        keyset = read_keyset(path)
-    except KeySetError as error:
-        raise click.ClickException(str(error)) from None
+    keyset = _read(path)
     rotated = keyset.rotated(alg or algorithm, lifetime)
     write_keyset(path, rotated)
     dropped = {key.kid for key in keyset.keys} - {key.kid for key in rotated.keys}
@@ -82,10 +87,7 @@ def list_keys(path):
     """Show each key: signing, verifying until a time, or expired (dropped at the next rotation)."""
     path = _path(path)
     _, _, lifetime = _settings()
-    try:
-        keyset = read_keyset(path)
-    except KeySetError as error:
-        raise click.ClickException(str(error)) from None
+    keyset = _read(path)
     now = utcnow()
     signing = keyset.signing_key
     for key in keyset.keys:

@@ -10,15 +10,15 @@ from ..utils.redis import get_redis
 def check_health():
     """Return {"ok", "redis", "smtp"}; ok is False when Redis is unreachable."""
     config = current_app.config
-    redis_ok = _redis_ok()
+    redis_up = redis_ok()
     smtp = {"backend": config["MAIL_BACKEND"], "ok": True}
     if config["MAIL_BACKEND"] == "smtp":
         smtp["ok"] = _smtp_ok(config)
     # SMTP down only delays e-mail (jobs wait in the queue), so it does not fail the check.
-    return {"ok": redis_ok, "redis": {"ok": redis_ok}, "smtp": smtp}
+    return {"ok": redis_up, "redis": {"ok": redis_up}, "smtp": smtp}
 
 
-def _redis_ok():
+def redis_ok():
     """Return True when Redis answers PING."""
     try:
         return bool(get_redis().ping())

@@ -9,6 +9,7 @@ import redis
 from flask import current_app
 
 from ..exceptions import PermanentEmailError
+from ..extensions import socketio
 from ..utils.mailer import build_message, deliver, is_permanent_smtp_error, render_job
 from ..utils.queue import consumer_name
 from .email import get_queue
@@ -115,8 +116,6 @@ class Sender:
 
     def run(self):
         """Send jobs until stop() is called; Redis outages are waited out."""
-        from ..extensions import socketio
-
         pause = 1
         with self.app.app_context():
             while not self.stopping.is_set():

@@ -1,6 +1,8 @@
 """POST /api/email/send."""
 from flask import Blueprint, request
 
+from servicekit.contract import IDEMPOTENCY_KEY_HEADER
+
 from ..controllers.email import enqueue_email
 from ..schemas import IdempotencyKeyHeader, QueuedSchema, SendEmailResultSchema, SendEmailSchema
 from ..utils.http import json_body, require_service_token
@@ -18,5 +20,5 @@ bp = Blueprint("email", __name__, url_prefix="/api/email")
 def send():
     """Queue an e-mail; 202 once it is durably in Redis."""
     email = SendEmailSchema().load(json_body())
-    result = enqueue_email(email, request.headers.get("Idempotency-Key"))
+    result = enqueue_email(email, request.headers.get(IDEMPOTENCY_KEY_HEADER))
     return SendEmailResultSchema().dump(result), 202

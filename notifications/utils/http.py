@@ -4,12 +4,10 @@ import hmac
 
 from flask import current_app, request
 
+from servicekit.contract import SERVICE_TOKEN_HEADER
 from servicekit.requests import read_json
 
 from ..exceptions import Unauthorized
-
-# B105: a header name, not a secret
-SERVICE_TOKEN_HEADER = "X-Service-Token"  # nosec B105
 
 
 def json_body():

@@ -1,10 +1,10 @@
 """Verification of the access tokens that user_management issues."""
 import jwt
 
+from servicekit.contract import ROLES, is_valid_id
+
 from ..exceptions import InvalidToken
 from .jwks import ASYMMETRIC_ALGORITHMS
-
-ROLES = frozenset({"super_admin", "site_admin", "operator", "client_admin", "client_user"})
 
 
 def verify_access_token(token, keys, issuer=None, audience=None):
@@ -39,14 +39,12 @@ def verify_access_token(token, keys, issuer=None, audience=None):
     # A refresh token must never open a socket.
     if claims.get("type") != "access":
         raise InvalidToken("Invalid token")
-    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+    # The claims name the socket's rooms.
+    if not is_valid_id(claims["sub"]) or claims.get("role") not in ROLES:
         raise InvalidToken("Invalid token")
     # The token version is what revocation is checked against (servicekit.revocation).
     if not isinstance(claims.get("tv"), int) or isinstance(claims["tv"], bool):
         raise InvalidToken("Invalid token")
-    if claims.get("role") not in ROLES:
-        raise InvalidToken("Invalid token")
-    org = claims.get("org")
-    if org is not None and (not isinstance(org, str) or not org):
+    if claims.get("org") is not None and not is_valid_id(claims["org"]):
         raise InvalidToken("Invalid token")
     return claims

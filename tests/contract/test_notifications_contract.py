@@ -1,16 +1,11 @@
 """Every notifications HTTP operation, from its OpenAPI document: no 5xx, answers as documented."""
-import uuid
-
 import pytest
-import redis
 import schemathesis
 
-from contract.conftest import LiveApp, contract_config, contract_settings
 from notifications import create_app
 from notifications.config import DEV_SERVICE_TOKEN
-from notifications.utils.redis import delete_prefixed
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from support.contract import LiveApp, contract_config, contract_settings
+from support.redis_store import REDIS_URL
 
 
 def _document():
@@ -37,17 +32,13 @@ class ServiceToken:
 
 
 @pytest.fixture
-def live_app():
-    """A real notifications app (testing config: no background sender) on a Redis prefix of its own."""
-    prefix = f"test-{uuid.uuid4().hex}"
-    app = create_app({"APP_ENV": "testing", "REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": prefix,
-                      "SOCKETIO_CHANNEL": f"{prefix}:socketio", "MAIL_BACKEND": "console"})
+def live_app(redis_prefix):
+    """A real notifications app (testing config: no background sender) on this test's Redis prefix."""
+    app = create_app({"APP_ENV": "testing", "REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": redis_prefix,
+                      "SOCKETIO_CHANNEL": f"{redis_prefix}:socketio", "MAIL_BACKEND": "console"})
     schema.app.app = app
     yield app
     schema.app.app = None
-    client = redis.Redis.from_url(REDIS_URL)
-    delete_prefixed(client, prefix)
-    client.close()
 
 
 @schema.parametrize()

@@ -4,7 +4,8 @@ import pytest
 import schemathesis
 from flask_jwt_extended import create_access_token
 
-from contract.conftest import LiveApp, contract_config, contract_settings
+from support.contract import LiveApp, contract_config, contract_settings
+from support.factory import Factory
 from user_management import create_app
 from user_management.config import TestingConfig
 from user_management.utils.roles import CLIENT_ADMIN, SUPER_ADMIN
@@ -54,8 +55,6 @@ class FreshAccessToken:
 @pytest.fixture
 def live_app(app_factory):
     """A real app with rate limits off, and the callers the tokens are minted for."""
-    from conftest import Factory
-
     app = app_factory(RATELIMIT_ENABLED=False)
     with app.app_context():
         factory = Factory(app)

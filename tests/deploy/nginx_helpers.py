@@ -1,4 +1,4 @@
-"""Render deploy/nginx.conf for a local test and run nginx on it.
+"""Render deploy/nginx.conf for a local test (support.nginx runs it).
 
 The template is rewritten line by line (comments are never touched): upstream
 service names become loopback addresses, `listen 80` a free local port, and
@@ -8,15 +8,11 @@ instead of silently testing the wrong file.
 """
 import json
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
+
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NGINX_TEMPLATE = REPO_ROOT / "deploy" / "nginx.conf"
@@ -29,20 +25,6 @@ LISTEN_LINE = "listen 80;"
 UM_SERVER_LINE = "server user_management:3000;"
 NOTIF_SERVER_LINE = "server notifications:4000;"
 TEMP_PREFIX = "/var/cache/nginx/"
-
-
-def find_nginx():
-    """Return the nginx binary's path, or None when nginx is not installed."""
-    return shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
-    )
-
-
-def free_port():
-    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _address(target):
@@ -88,70 +70,6 @@ def render_nginx_conf(template_path, um_port, notif_ports, listen_port, tmpdir):
     conf = tmpdir / "nginx.conf"
     conf.write_text("\n".join(out) + "\n")
     return conf
-
-
-def _listen_port(conf_path):
-    """Return the port of the rendered `listen 127.0.0.1:PORT;` line."""
-    for line in Path(conf_path).read_text().splitlines():
-        stripped = line.strip()
-        if stripped.startswith("listen 127.0.0.1:"):
-            return int(stripped.removeprefix("listen 127.0.0.1:").rstrip(";"))
-    raise ValueError(f"{conf_path} has no rendered listen line")
-
-
-def _command(conf_path, *extra):
-    """Return the nginx argv for a rendered config, with its prefix in the config's dir."""
-    nginx = find_nginx()
-    if nginx is None:
-        raise FileNotFoundError("nginx is not installed (apt-get install -y nginx)")
-    conf_path = Path(conf_path)
-    # -e: log start-up errors to stderr before the config's error_log applies.
-    return [nginx, "-p", str(conf_path.parent), "-e", "stderr", "-c", str(conf_path), *extra]
-
-
-def check_nginx_conf(conf_path):
-    """Run `nginx -t` on a rendered config; return the CompletedProcess."""
-    return subprocess.run(_command(conf_path, "-t"), capture_output=True, text=True, timeout=30)
-
-
-def start_nginx(conf_path, timeout=10.0):
-    """Start nginx in the foreground on a rendered config; return once it accepts connections."""
-    port = _listen_port(conf_path)
-    proc = subprocess.Popen(
-        _command(conf_path, "-g", "daemon off;"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            _, err = proc.communicate()
-            raise RuntimeError(f"nginx exited with {proc.returncode}: {err}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc
-        except OSError:
-            time.sleep(0.05)
-    stop_nginx(proc)
-    raise TimeoutError(f"nginx did not listen on 127.0.0.1:{port} within {timeout} s")
-
-
-def stop_nginx(proc, timeout=10.0):
-    """Stop an nginx started by start_nginx (fast shutdown; SIGKILL if it lingers)."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            # Our own session: the master and its workers, nothing else.
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=timeout)
-    for stream in (proc.stdout, proc.stderr):
-        if stream is not None:
-            stream.close()
-    return proc.returncode
 
 
 def read_access_log(conf_path):

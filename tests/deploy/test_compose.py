@@ -1,4 +1,4 @@
-"""docker-compose.yml, the Dockerfiles and .env.example keep their promises.
+"""docker-compose.yml, the Dockerfile and .env.example keep their promises.
 
 The Compose Specification's JSON schema comes from the check-jsonschema
 package (its vendored copy of compose-spec.json), so validation runs offline.
@@ -17,9 +17,11 @@ from ruamel.yaml import YAML
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+DOCKERFILE = REPO_ROOT / "Dockerfile"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
 
 APP_SERVICES = ("user_management", "notifications")
+PORTS = {"user_management": "3000", "notifications": "4000"}
 # What each app service must wait for, healthy.
 DATA_DEPENDENCIES = {"user_management": {"mongodb", "redis"}, "notifications": {"redis"}}
 REQUIRED_SECRETS = (
@@ -39,7 +41,7 @@ SERVICE_SETTINGS = {
         "JWT_ALGORITHM JWT_ISSUER JWT_AUDIENCE JWT_REFRESH_SECRET JWT_ACCESS_EXPIRES JWT_REFRESH_EXPIRES REFRESH_FAMILY_MAX_AGE CORS_ORIGIN "
         "FRONTEND_URL NOTIFICATIONS_URL NOTIFICATIONS_SERVICE_TOKEN TOTP_ENCRYPTION_KEY TOTP_ISSUER "
         "RATELIMIT_API RATELIMIT_LOGIN_FAILURES PROXY_COUNT FORCE_HTTPS BOOTSTRAP_ADMIN_EMAIL "
-        "BOOTSTRAP_ADMIN_PASSWORD OUTBOX_POLL_INTERVAL"
+        "BOOTSTRAP_ADMIN_PASSWORD OUTBOX_POLL_INTERVAL MONGODB_SERVER_SELECTION_TIMEOUT_MS RECOVERY_LEASE_SECONDS"
     ).split(),
     "notifications": (
         "APP_ENV PORT REDIS_URL REDIS_KEY_PREFIX SOCKETIO_CHANNEL JWKS_URL JWT_ISSUER JWT_AUDIENCE "
@@ -152,7 +154,7 @@ def test_every_dependency_waits_for_health(compose):
         for target, condition in depends_on.items():
             assert condition == {"condition": "service_healthy"}, f"{name} -> {target}"
             has_check = "healthcheck" in compose["services"][target] or (
-                "HEALTHCHECK" in (REPO_ROOT / target / "Dockerfile").read_text()
+                "build" in compose["services"][target] and "HEALTHCHECK" in DOCKERFILE.read_text()
             )
             assert has_check, f"{target} has no healthcheck to wait for"
     for name, needed in DATA_DEPENDENCIES.items():
@@ -161,11 +163,53 @@ def test_every_dependency_waits_for_health(compose):
 
 def test_datastores_have_healthchecks_and_volumes(compose):
     mongodb, redis = compose["services"]["mongodb"], compose["services"]["redis"]
-    assert "mongosh" in mongodb["healthcheck"]["test"]
+    assert "mongosh" in " ".join(mongodb["healthcheck"]["test"])
     assert "mongodb-data:/data/db" in mongodb["volumes"]
     assert "--requirepass" in redis["command"] and "--appendonly" in redis["command"]
     assert "redis-data:/data" in redis["volumes"]
     assert "PONG" in " ".join(redis["healthcheck"]["test"])
+
+
+def test_mongodb_is_a_single_node_replica_set_initiated_once(compose):
+    mongodb = compose["services"]["mongodb"]
+    command = mongodb["command"]
+    assert command[0] == "mongod" and command[command.index("--replSet") + 1] == "rs0"
+    # Authentication on a replica set needs a key file, written before the image's entrypoint runs.
+    keyfile = command[command.index("--keyFile") + 1]
+    script = mongodb["entrypoint"][2]
+    assert f"> {keyfile}" in script and f"chmod 400 {keyfile}" in script
+    assert script.rstrip().endswith('exec docker-entrypoint.sh "$$@"')
+    check = " ".join(mongodb["healthcheck"]["test"])
+    assert 'rs.initiate({ _id: "rs0", members: [{ _id: 0, host: "mongodb:27017" }] })' in check
+    assert '"NotYetInitialized"' in check  # initiate only a set that was never initiated
+    assert "isWritablePrimary" in check  # healthy = this node is the primary the apps write to
+    assert "$$MONGO_INITDB_ROOT_PASSWORD" in check  # read in the container, never written here
+    assert mongodb["networks"] == ["data"]
+
+
+def test_user_management_uses_the_replica_set_safely(compose):
+    uri = interpolate(compose, FAKE_ENV)["services"]["user_management"]["environment"]["MONGODB_URI"]
+    host, _, query = uri.partition("?")
+    assert host.endswith("@mongodb:27017/user_management")
+    options = dict(pair.split("=") for pair in query.split("&"))
+    assert options == {"authSource": "admin", "replicaSet": "rs0", "retryWrites": "true", "w": "majority",
+                       "readPreference": "primary"}
+
+
+def test_redis_keeps_the_email_queue_on_disk(compose):
+    command = compose["services"]["redis"]["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert command[command.index("--appendfsync") + 1] == "everysec"
+
+
+@pytest.mark.parametrize("service, port", [("user_management", "3000"), ("notifications", "4000")])
+def test_app_health_checks_use_readiness(compose, service, port):
+    """Compose waits for, and reports, readiness (dependencies usable), not mere liveness."""
+    check = compose["services"][service]["healthcheck"]
+    command = " ".join(check["test"])
+    assert "/health/ready" in command and f"get('PORT', '{port}')" in command
+    assert check["test"][:2] == ["CMD", "python"]
+    assert compose["services"]["nginx"]["depends_on"][service] == {"condition": "service_healthy"}
 
 
 def test_no_container_names(compose):
@@ -174,9 +218,11 @@ def test_no_container_names(compose):
     assert not [name for name, service in compose["services"].items() if "container_name" in service]
 
 
-def test_apps_build_from_their_dockerfiles(compose):
+def test_apps_build_from_the_one_dockerfile_with_their_name_and_port(compose):
     for name in APP_SERVICES:
-        assert compose["services"][name]["build"] == {"context": ".", "dockerfile": f"{name}/Dockerfile"}
+        service = compose["services"][name]
+        assert service["build"] == {"context": ".", "args": {"SERVICE": name, "PORT": PORTS[name]}}
+        assert service["environment"]["PORT"] == PORTS[name]
 
 
 def test_apps_get_every_setting_they_read(compose):
@@ -225,19 +271,43 @@ def test_env_example_documents_every_variable():
     assert everything <= documented, everything - documented
 
 
-@pytest.mark.parametrize("service, app", [("user_management", "user_management_app"), ("notifications", "notifications_app")])
-def test_dockerfile(service, app):
-    lines = [line.strip() for line in (REPO_ROOT / service / "Dockerfile").read_text().splitlines()]
+def _dockerfile_lines():
+    return [line.strip() for line in DOCKERFILE.read_text().splitlines()]
+
+
+def test_dockerfile():
+    lines = _dockerfile_lines()
     assert lines[[i for i, line in enumerate(lines) if line and not line.startswith("#")][0]] == "FROM python:3.11-slim"
+    assert "ARG SERVICE" in lines and "ARG PORT" in lines
     requirements = lines.index("COPY requirements/base.txt requirements/base.txt")
     install = lines.index("RUN pip install -r requirements/base.txt")
-    code = lines.index(f"COPY {service}/ {service}/")
+    code = lines.index("COPY ${SERVICE}/ ${SERVICE}/")
     assert requirements < install < code
     user = lines.index("USER app")
     assert code < user and not any(line.startswith("USER root") for line in lines)
     assert any(line.startswith("HEALTHCHECK") for line in lines)
     assert any("urllib.request" in line and "/health" in line for line in lines)
-    assert lines[-1] == f'CMD ["gunicorn", "-c", "{service}/gunicorn.conf.py", "wsgi:{app}"]'
+    assert lines[-1] == 'CMD ["sh", "-c", "exec gunicorn -c \\"$SERVICE/gunicorn.conf.py\\" \\"wsgi:${SERVICE}_app\\""]'
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_dockerfile_command_finds_the_services_gunicorn_config_and_app(service):
+    """What the CMD names for SERVICE exists: `<service>/gunicorn.conf.py` and `wsgi:<service>_app`."""
+    assert (REPO_ROOT / service / "gunicorn.conf.py").is_file()
+    assert f'"{service}_app": "{service}"' in (REPO_ROOT / "wsgi.py").read_text()
+
+
+def test_dockerfile_refuses_an_unknown_service_or_port():
+    """The build stops early without a known SERVICE (the COPY would take the whole context) or a PORT."""
+    lines = DOCKERFILE.read_text().split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith('RUN case "$SERVICE"'))
+    end = next(i for i in range(start, len(lines)) if not lines[i].endswith("\\"))
+    script = "\n".join(line.rstrip("\\") for line in lines[start:end + 1])[len("RUN "):]
+    for service, port, ok in [("user_management", "3000", True), ("notifications", "4000", True),
+                              ("", "3000", False), ("tests", "3000", False), ("notifications", "", False),
+                              ("notifications", "40a0", False)]:
+        result = subprocess.run(["sh", "-c", script], env={"SERVICE": service, "PORT": port}, capture_output=True)
+        assert (result.returncode == 0) == ok, (service, port, result.stderr)
 
 
 def _local_packages_imported_by(service):
@@ -252,9 +322,9 @@ def _local_packages_imported_by(service):
 
 @pytest.mark.parametrize("service", APP_SERVICES)
 def test_dockerfile_copies_every_local_package_the_service_imports(service):
-    text = (REPO_ROOT / service / "Dockerfile").read_text()
-    for package in _local_packages_imported_by(service):
-        assert f"COPY {package}/ {package}/" in text, f"{service} imports {package}, which its image lacks"
+    lines = _dockerfile_lines()
+    for package in _local_packages_imported_by(service) - {service}:
+        assert f"COPY {package}/ {package}/" in lines, f"{service} imports {package}, which its image lacks"
 
 
 def test_dockerignore():

@@ -13,15 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from deploy.nginx_helpers import (
-    NGINX_TEMPLATE,
-    check_nginx_conf,
-    find_nginx,
-    free_port,
-    render_nginx_conf,
-    start_nginx,
-    stop_nginx,
-)
+from deploy.nginx_helpers import NGINX_TEMPLATE, render_nginx_conf
+from support.nginx import check_nginx_conf, find_nginx, start_nginx, stop_nginx
+from support.processes import free_port
 
 
 def _code_lines():

@@ -29,27 +29,21 @@ import jwt
 import pytest
 import redis
 import requests
-import socketio
 import socketio.exceptions
 
-from deploy.nginx_helpers import (
-    NGINX_TEMPLATE,
-    find_nginx,
-    free_port,
-    read_access_log,
-    render_nginx_conf,
-    session_from,
-    start_nginx,
-    stop_nginx,
-)
+from deploy.nginx_helpers import NGINX_TEMPLATE, read_access_log, render_nginx_conf, session_from
 from notifications.config import DEV_SERVICE_TOKEN
+from support.api import FRONTEND_ORIGIN, notifications_env
 from support.jwks import keyset_file
-from support.processes import SmtpServer, read_log, start_notifications, start_user_management, stop_process, wait_until
+from support.nginx import find_nginx, start_nginx, stop_nginx
+from support.processes import (access_lines, free_port, start_notifications, start_user_management, stop_process,
+                               wait_until)
+from support.redis_store import REDIS_URL, delete_redis_keys
+from support.smtp import SmtpServer
+from support.sockets import connect_socket
 
 pytestmark = pytest.mark.timeout(90)
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-FRONTEND_ORIGIN = "http://localhost:5173"
 FRONTEND_URL = "http://localhost:3000"
 ADMIN_EMAIL = "admin@example.test"
 ADMIN_PASSWORD = "Quartz-Lantern-Orbit-93"
@@ -62,14 +56,6 @@ SECURITY_HEADERS = {
 }
 
 
-def _delete_keys(prefix):
-    client = redis.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(match=f"*{prefix}*", count=500))
-    if keys:
-        client.delete(*keys)
-    client.close()
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """Start SMTP, two notifications, user_management and nginx; yield their addresses and processes."""
@@ -80,31 +66,13 @@ def stack(tmp_path_factory):
 
     prefix = f"test-{uuid.uuid4().hex[:12]}"
     with ExitStack() as stop:
-        stop.callback(_delete_keys, prefix)
+        stop.callback(delete_redis_keys, prefix)
         smtp = SmtpServer().start()
         stop.callback(smtp.stop)
 
         # user_management's port is chosen first: notifications fetches its public keys from there.
         um_port = free_port()
-        notif_env = {
-            "APP_ENV": "development",
-            "REDIS_URL": REDIS_URL,
-            "REDIS_KEY_PREFIX": f"{prefix}-notif",
-            "SHARED_KEY_PREFIX": prefix,
-            "SOCKETIO_CHANNEL": f"{prefix}-socketio",
-            "JWKS_URL": f"http://127.0.0.1:{um_port}/.well-known/jwks.json",
-            "JWT_ISSUER": FRONTEND_URL,
-            "JWT_AUDIENCE": FRONTEND_URL,
-            "NOTIFICATIONS_SERVICE_TOKEN": DEV_SERVICE_TOKEN,
-            "CORS_ORIGIN": FRONTEND_ORIGIN,
-            "MAIL_BACKEND": "smtp",
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(smtp.port),
-            "SMTP_FROM": "no-reply@example.com",
-            "EMAIL_POLL_SECONDS": "0.2",
-            "EMAIL_RETRY_BASE_SECONDS": "0.2",
-            "EMAIL_RETRY_MAX_SECONDS": "1",
-        }
+        notif_env = notifications_env(prefix, smtp.port, um_port, REDIS_URL, DEV_SERVICE_TOKEN)
         # Both notifications processes start at once (each waits for its own /health).
         started, errors = [None, None], []
 
@@ -182,20 +150,6 @@ def admin_token(stack, http=requests):
     return response.json()["accessToken"]
 
 
-def access_lines(process, **match):
-    """The service's JSON access-log lines (servicekit) whose fields equal `match`."""
-    lines = []
-    for line in read_log(process).split("\n")[:-1]:
-        if line.startswith("{"):
-            try:
-                parsed = json.loads(line)
-            except ValueError:
-                continue
-            if parsed.get("logger") == "access" and all(parsed.get(k) == v for k, v in match.items()):
-                lines.append(parsed)
-    return lines
-
-
 def nginx_lines(stack, **match):
     """nginx's access-log lines whose fields equal `match` (`uri_prefix` matches the start of the uri)."""
     uri_prefix = match.pop("uri_prefix", None)
@@ -204,27 +158,6 @@ def nginx_lines(stack, **match):
         if all(line.get(k) == v for k, v in match.items())
         and (uri_prefix is None or line["uri"].startswith(uri_prefix))
     ]
-
-
-def connect(url, token=None, transports=None, http_session=None):
-    """A python-socketio client connected with `auth: {token}`; events land in `client.received`.
-
-    Raises socketio.exceptions.ConnectionError when refused (then `client.received`
-    holds the `connect_error`); the client is returned on the exception as `.client`.
-    """
-    client = socketio.Client(reconnection=False, http_session=http_session,
-                             websocket_extra_options={"origin": FRONTEND_ORIGIN})
-    client.received = []
-    for event in ("notification", "inviteStatusUpdate", "connect_error"):
-        client.on(event, lambda data, event=event: client.received.append((event, data)))
-    try:
-        client.connect(url, auth={"token": token} if token is not None else None, transports=transports,
-                       wait_timeout=5)
-    except socketio.exceptions.ConnectionError as exc:
-        exc.client = client
-        client.disconnect()  # a no-op unless the transport is still up
-        raise
-    return client
 
 
 def refused_over_polling(url, auth):
@@ -378,18 +311,18 @@ def test_socketio_through_nginx_with_websocket_and_polling(stack):
     far_session = session_from("127.0.1.7")  # another /24: ip_hash picks the other server
     try:
         token = admin_token(stack)
-        websocket = connect(stack.url, token, transports=["websocket"])
+        websocket = connect_socket(stack.url, token, FRONTEND_ORIGIN, ["websocket"])
         clients.append(websocket)
-        polling = connect(stack.url, token, transports=["polling"])
+        polling = connect_socket(stack.url, token, FRONTEND_ORIGIN, ["polling"])
         clients.append(polling)
-        far_polling = connect(stack.url, token, transports=["polling"], http_session=far_session)
+        far_polling = connect_socket(stack.url, token, FRONTEND_ORIGIN, ["polling"], http_session=far_session)
         clients.append(far_polling)
         assert websocket.transport() == "websocket"
         assert polling.transport() == far_polling.transport() == "polling"
 
         # Refused without a (valid) token, over either transport.
         with pytest.raises(socketio.exceptions.ConnectionError) as refused:
-            connect(stack.url, None, transports=["websocket"])
+            connect_socket(stack.url, None, FRONTEND_ORIGIN, ["websocket"])
         assert refused.value.client.received == [("connect_error", {"message": "Authentication token required"})]
         assert refused_over_polling(stack.url, None) == {"message": "Authentication token required"}
         assert refused_over_polling(stack.url, {"token": "not-a-jwt"}) == {"message": "Invalid token"}

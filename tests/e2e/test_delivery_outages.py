@@ -5,25 +5,16 @@ retries until notifications (started later, on the port it was configured with)
 accepts it. SMTP down: notifications keeps the job in its Redis queue and retries
 until the SMTP server is up.
 """
-import time
-
 import pytest
 
-from e2e.helpers import (
-    SUBJECT_INVITE,
-    Api,
-    access_lines,
-    invite_token,
-    json_log_lines,
-    messages,
-    wait_for_message,
-)
-from support.processes import free_port, wait_until
+from support.api import SUBJECT_INVITE, Api, invite_token
+from support.processes import access_lines, free_port, json_log_lines, wait_until
+from support.redis_store import wait_for_idle_email_queue
+from support.smtp import messages, wait_for_message
 
 pytestmark = pytest.mark.timeout(60)
 
 INVITEE = "late@acme.test"
-SETTLE = 1.5  # several outbox sweeps (0.3 s) and sender polls (0.2 s): time for a duplicate to show up
 
 
 def warnings(process, logger, message_part):
@@ -34,9 +25,9 @@ def warnings(process, logger, message_part):
     ]
 
 
-def assert_delivered_once(smtp, api):
-    """Exactly one invite e-mail reached the invitee, and its link works."""
-    time.sleep(SETTLE)
+def assert_delivered_once(smtp, api, email_queue):
+    """Exactly one invite e-mail reached the invitee (nothing left in notifications' queue), and its link works."""
+    wait_for_idle_email_queue(email_queue)
     assert [m["To"] for m in smtp.messages] == [INVITEE], [(m["To"], m["Subject"]) for m in smtp.messages]
     token = invite_token(messages(smtp, INVITEE, SUBJECT_INVITE)[0])
     details = api.request("GET", f"/api/invites/details/{token}")
@@ -45,7 +36,7 @@ def assert_delivered_once(smtp, api):
 
 
 def test_invite_email_waits_in_the_outbox_until_notifications_is_up(
-        smtp_server, notifications_server, user_management_server):
+        smtp_server, notifications_server, user_management_server, redis_prefix):
     """Notifications down at invite time: 201 anyway; the sweeper delivers once it is up, exactly once."""
     smtp_server.start()
     port = free_port()  # nothing listens here yet
@@ -64,16 +55,16 @@ def test_invite_email_waits_in_the_outbox_until_notifications_is_up(
 
     _, notifications = notifications_server(port=port)
     wait_for_message(smtp_server, INVITEE, SUBJECT_INVITE, timeout=15)
-    assert_delivered_once(smtp_server, api)
+    assert_delivered_once(smtp_server, api, f"{redis_prefix}-notif")
     # Handed over once: the outbox row was marked sent, not offered again and again.
     assert [line["status"] for line in access_lines(notifications, "/api/email/send")] == [202]
 
 
-def test_invite_email_waits_in_the_queue_until_smtp_is_up(smtp_server, notifications_server, user_management_server):
+def test_invite_email_waits_in_the_queue_until_smtp_is_up(smtp_server, service_stack, redis_prefix):
     """SMTP down at invite time: notifications retries; the e-mail arrives once SMTP is up, exactly once."""
-    notifications_url, notifications = notifications_server()  # smtp_server's port is reserved, not listening
-    url, _ = user_management_server(notifications_url)
-    api = Api(url)
+    stack = service_stack()  # smtp_server's port is reserved, not listening
+    ((_, notifications),) = stack.notifications
+    api = Api(stack.url)
     admin = api.login()
 
     api.create_invite(admin["accessToken"], INVITEE, "client_admin", "Late Corp")
@@ -83,4 +74,4 @@ def test_invite_email_waits_in_the_queue_until_smtp_is_up(smtp_server, notificat
 
     smtp_server.start()
     wait_for_message(smtp_server, INVITEE, SUBJECT_INVITE, timeout=10)
-    assert_delivered_once(smtp_server, api)
+    assert_delivered_once(smtp_server, api, f"{redis_prefix}-notif")

@@ -6,46 +6,34 @@ travel from user_management through the Redis message queue to python-socketio
 clients connected to notifications.
 """
 import re
-import time
 from types import SimpleNamespace
 
 import pytest
 
-from e2e.helpers import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
-    SUBJECT_INVITE,
-    Api,
-    assert_iso_utc,
-    events,
-    invite_token,
-    text_part,
-    wait_for_event,
-    wait_for_message,
-    wait_for_subscribers,
-)
 from notifications.config import DEV_SERVICE_TOKEN
-from support.processes import read_log
+from support.api import ADMIN_EMAIL, ADMIN_PASSWORD, INVITEE_PASSWORD, SUBJECT_INVITE, Api, assert_iso_utc, invite_token
+from support.processes import json_log_lines, read_log, wait_until
+from support.redis_store import wait_for_idle_email_queue, wait_for_subscribers
+from support.smtp import text_part, wait_for_message
+from support.sockets import events, settle, wait_for_event
 from user_management.config import DEV_ACCESS_SECRET, DEV_REFRESH_SECRET
 from user_management.utils.signing_keys import read_keyset
 
 pytestmark = pytest.mark.timeout(60)
 
 INVITEE_EMAIL = "boss@acme.test"
-INVITEE_PASSWORD = "Lantern-Quartz-Orbit-7"
-SETTLE = 1.0  # seconds to wait for anything that should NOT arrive (several outbox sweeps and sender polls)
 
 
 @pytest.fixture
-def stack(smtp_server, notifications_server, user_management_server, redis_prefix, user_management_env):
+def stack(smtp_server, service_stack, redis_prefix, user_management_env):
     """SMTP up, one notifications process, one user_management process handing over to it."""
     smtp_server.start()
-    notifications_url, notifications = notifications_server()
-    url, user_management = user_management_server(notifications_url)
-
-    return SimpleNamespace(api=Api(url), smtp=smtp_server, channel=f"{redis_prefix}-socketio",
-                           notifications_url=notifications_url, notifications=notifications,
-                           user_management=user_management, signing_keys=user_management_env["JWT_SIGNING_KEYS"])
+    started = service_stack()
+    ((notifications_url, notifications),) = started.notifications
+    return SimpleNamespace(api=Api(started.url), smtp=smtp_server, channel=f"{redis_prefix}-socketio",
+                           email_queue=f"{redis_prefix}-notif", notifications_url=notifications_url,
+                           notifications=notifications, user_management=started.user_management,
+                           signing_keys=user_management_env["JWT_SIGNING_KEYS"])
 
 
 def invite_and_accept(stack, connect):
@@ -64,6 +52,12 @@ def invite_and_accept(stack, connect):
     user = api.accept_invite(token, INVITEE_PASSWORD, first_name="Bea", last_name="Boss")
     return dict(admin=admin, inviter=inviter, invite=invite, invite_email=invite_email, token=token,
                 details=details.json()["invite"], user=user)
+
+
+def sent_lines(process):
+    """The sender's "email ... sent" log lines."""
+    return [line for line in json_log_lines(process)
+            if line.get("logger") == "notifications.controllers.sender" and " sent (" in line.get("message", "")]
 
 
 def test_invite_email_link_accept_toast_and_email(stack, socket_clients):
@@ -102,7 +96,8 @@ def test_invite_email_link_accept_toast_and_email(stack, socket_clients):
     assert accepted_email.get_body(("html",)) is not None
 
     # Exactly once: one toast, one "accepted" update, two e-mails in all.
-    time.sleep(SETTLE)
+    settle(stack.channel, inviter)
+    wait_for_idle_email_queue(stack.email_queue)
     assert len(events(inviter, "notification")) == 1, inviter.received
     assert len(events(inviter, "inviteStatusUpdate", inviteId=invite["id"], status="accepted")) == 1
     assert [(m["To"], m["Subject"]) for m in stack.smtp.messages] == [(INVITEE_EMAIL, SUBJECT_INVITE),
@@ -121,7 +116,8 @@ def test_no_secret_reaches_the_logs(stack, socket_clients):
     invitee, otp, two_factor_token = stack.api.login_with_otp(stack.smtp, INVITEE_EMAIL, INVITEE_PASSWORD)
     refreshed = stack.api.request("POST", "/api/auth/refresh", json={"refreshToken": run["admin"]["refreshToken"]})
     assert refreshed.status_code == 200, refreshed.text
-    time.sleep(SETTLE)  # let the last log lines (sender, outbox) be written
+    # The last log lines: notifications logs each e-mail once it is sent (invite, accepted, OTP).
+    assert wait_until(lambda: len(sent_lines(stack.notifications)) >= 3), sent_lines(stack.notifications)
 
     secrets = {
         "admin password": ADMIN_PASSWORD,

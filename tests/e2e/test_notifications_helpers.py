@@ -1,4 +1,4 @@
-"""The e2e helpers themselves: a notifications process starts, is healthy, restarts on its port."""
+"""The process fixtures themselves: a notifications process starts, is healthy, restarts on its port."""
 import pytest
 import requests
 

@@ -8,16 +8,9 @@ import uuid
 
 import pytest
 
-from e2e.helpers import (
-    ADMIN_EMAIL,
-    SUBJECT_INVITE,
-    Api,
-    access_lines,
-    invite_token,
-    json_log_lines,
-    wait_for_message,
-)
-from support.processes import free_port, wait_until
+from support.api import ADMIN_EMAIL, INVITEE_PASSWORD, SUBJECT_INVITE, Api, invite_token
+from support.processes import access_lines, free_port, json_log_lines, wait_until
+from support.smtp import wait_for_message
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -29,12 +22,13 @@ def request_id():
     return f"e2e-{uuid.uuid4()}"
 
 
-def test_request_id_reaches_the_notifications_log(smtp_server, notifications_server, user_management_server):
+def test_request_id_reaches_the_notifications_log(smtp_server, service_stack):
     """Create and accept an invite with X-Request-ID; each e-mail hand-over is logged under that id."""
     smtp_server.start()
-    notifications_url, notifications = notifications_server()
-    url, user_management = user_management_server(notifications_url)
-    api = Api(url)
+    stack = service_stack()
+    ((_, notifications),) = stack.notifications
+    user_management = stack.user_management
+    api = Api(stack.url)
     admin = api.login()
 
     create_id = request_id()
@@ -45,7 +39,7 @@ def test_request_id_reaches_the_notifications_log(smtp_server, notifications_ser
     token = invite_token(wait_for_message(smtp_server, "rid@acme.test", SUBJECT_INVITE))
 
     accept_id = request_id()
-    api.accept_invite(token, "Lantern-Quartz-Orbit-7", first_name="Rid", last_name="Dler", request_id=accept_id)
+    api.accept_invite(token, INVITEE_PASSWORD, first_name="Rid", last_name="Dler", request_id=accept_id)
     wait_for_message(smtp_server, ADMIN_EMAIL)
 
     created = access_lines(user_management, "/api/invites/create", create_id)

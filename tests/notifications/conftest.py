@@ -1,6 +1,8 @@
-"""Fixtures for the notifications tests: an app per test on its own Redis key prefix."""
-import uuid
+"""Fixtures for the notifications tests: a notifications app per test on its own Redis key prefix.
 
+`app` overrides the suite's user_management app, so the suite's `client` and
+`runner` fixtures drive the notifications app here.
+"""
 import pytest
 import redis
 
@@ -8,23 +10,9 @@ from notifications import create_app
 from notifications.config import DEV_SERVICE_TOKEN
 from support.authz import grant
 from support.jwks import JwksServer, mint
-from support.processes import SmtpServer
-from notifications.utils.redis import delete_prefixed
+from support.redis_store import REDIS_URL
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
 ALLOWED_ORIGIN = "http://localhost:5173"
-
-
-@pytest.fixture
-def redis_prefix():
-    """A unique key prefix for this test; every key under it is deleted afterwards."""
-    prefix = f"test-{uuid.uuid4().hex}"
-    yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
-    delete_prefixed(client, prefix)
-    assert not list(client.scan_iter(match=f"{prefix}*"))
-    client.close()
 
 
 @pytest.fixture
@@ -33,22 +21,6 @@ def redis_client():
     client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
     yield client
     client.close()
-
-
-@pytest.fixture
-def smtp_server():
-    """An SMTP server that is not listening yet (call .start())."""
-    server = SmtpServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def module_smtp_server():
-    """A listening SMTP server shared by a module's tests (for server processes)."""
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -90,18 +62,6 @@ def make_app(redis_prefix, smtp_server, jwks_server):
 def app(make_app):
     """The testing app."""
     return make_app()
-
-
-@pytest.fixture
-def client(app):
-    """Flask test client."""
-    return app.test_client()
-
-
-@pytest.fixture
-def runner(app):
-    """Flask CLI runner."""
-    return app.test_cli_runner()
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ import pytest
 from notifications import create_app
 from notifications.config import DEV_SERVICE_TOKEN, ConfigurationError
 from notifications.extensions import socketio
+from support.redis_store import UNREACHABLE_REDIS_URL
 
-UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
 # Random-looking, as production needs (secrets.token_urlsafe(48)).
 GOOD_TOKEN = "Ty6Ub3Nm8Qw1Er5Zx0Cv4Bn7Lk2Jh9Gf-_PoIuYtRsAaDdFfGgHhJjKkLlZzXx"
 PRODUCTION = {"APP_ENV": "production", "JWKS_URL": "http://user_management:3000/.well-known/jwks.json",
@@ -112,6 +112,17 @@ def test_health_smtp_down_is_still_200(client):
     response = client.get("/health")
     assert response.status_code == 200
     assert response.get_json()["smtp"] == {"backend": "smtp", "ok": False}
+
+
+def test_live_and_ready(client, make_app):
+    """Liveness is the process; readiness is Redis (SMTP down only delays e-mail)."""
+    assert client.get("/health/live").get_json() == {"success": True, "status": "alive", "service": "notifications"}
+    ready = client.get("/health/ready")
+    assert ready.status_code == 200 and ready.get_json()["checks"] == {"redis": "up"}
+    down = make_app(REDIS_URL=UNREACHABLE_REDIS_URL).test_client()
+    assert down.get("/health/live").status_code == 200
+    not_ready = down.get("/health/ready")
+    assert not_ready.status_code == 503 and not_ready.get_json()["status"] == "not_ready"
 
 
 def test_health_redis_down_is_503(make_app):

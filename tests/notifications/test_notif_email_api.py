@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
+from support.redis_store import UNREACHABLE_REDIS_URL
 
 INVITE = {"to": "new.user@example.com", "template": "invite", "context": {"link": "http://localhost:3000/invite/abc123"}}
 
@@ -169,3 +169,15 @@ def test_notify_validates(client, service_headers):
                 "/api/notify").status_code == 422
     assert post(client, {"userId": "u1", "type": "i", "message": "m"}, service_headers,
                 "/api/notify").status_code == 202
+    for user_id in ("u1:x", "u 1", "", "u" * 101):  # not a name a room can be built from (servicekit.contract)
+        assert post(client, {"userId": user_id, "type": "i", "message": "m"}, service_headers,
+                    "/api/notify").status_code == 422
+
+
+def test_names_in_the_context_follow_the_contract(client, service_headers):
+    """The longest names user_management accepts are queued; a name on two lines is refused."""
+    longest = {**INVITE["context"], "inviterName": "A" * 100 + " " + "B" * 100, "organizationName": "O" * 120}
+    assert post(client, {**INVITE, "context": longest}, service_headers).status_code == 202
+    for name in ("Ada\nBcc: eve@example.com", "Ada\n", "Ada\tLovelace", "A" * 202):
+        response = post(client, {**INVITE, "context": {**INVITE["context"], "inviterName": name}}, service_headers)
+        assert response.status_code == 422 and "inviterName" in response.get_json()["errors"]["context"]

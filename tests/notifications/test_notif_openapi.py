@@ -21,7 +21,7 @@ def test_document_is_valid_and_covers_every_http_route(app, client):
         if config.in_scope(rule):
             for method in rule.methods - IGNORED_METHODS:
                 assert method.lower() in document["paths"][rule.rule], f"{method} {rule.rule}"
-    assert set(document["paths"]) == {"/health", "/api/email/send", "/api/notify"}
+    assert set(document["paths"]) == {"/health", "/health/live", "/health/ready", "/api/email/send", "/api/notify"}
 
 
 def test_service_endpoints_declare_the_service_token(client):

@@ -6,11 +6,9 @@ connected to process A.
 """
 import time
 import uuid
-
 from unittest.mock import ANY
 
 import pytest
-import redis
 import requests
 import socketio.exceptions
 from flask_socketio import SocketIO
@@ -18,12 +16,13 @@ from flask_socketio import SocketIO
 from notifications.config import DEV_SERVICE_TOKEN
 from support.authz import announce, grant
 from support.jwks import mint
-from support.processes import connect_socket, read_log, start_notifications, stop_process, wait_until
-from notifications.utils.redis import delete_prefixed
+from support.processes import read_log, start_notifications, start_together, stop_process, wait_until
+from support.redis_store import REDIS_URL, delete_redis_keys, wait_for_idle_email_queue, wait_for_subscribers
+from support.smtp import SmtpServer, messages, wait_for_message
+from support.sockets import settle, wait_for_event
 
 pytestmark = pytest.mark.timeout(60)
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 ORIGIN = "http://localhost:5173"
 SERVICE = {"X-Service-Token": DEV_SERVICE_TOKEN}
 
@@ -51,8 +50,7 @@ class Cluster:
             "JWKS_URL": jwks_url,
         }
         self.processes = []
-        self.a = self.start()
-        self.b = self.start()
+        self.a, self.b = start_together(self.start, self.start)
 
     def start(self, **kwargs):
         """Start one more process; return its URL."""
@@ -71,9 +69,11 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def smtp(module_smtp_server):
-    """The real SMTP server the module's processes send to."""
-    return module_smtp_server
+def smtp():
+    """A listening SMTP server the module's processes send to."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="module", params=["eventlet", "gevent"])
@@ -83,9 +83,7 @@ def cluster(request, smtp, jwks_server):
     cluster = Cluster(request.param, prefix, smtp.port, jwks_server.url)
     yield cluster
     cluster.stop()
-    client = redis.Redis.from_url(REDIS_URL)
-    delete_prefixed(client, prefix)
-    client.close()
+    delete_redis_keys(prefix)
 
 
 @pytest.fixture
@@ -102,21 +100,13 @@ def token(cluster, jwks_server):
 
 
 @pytest.fixture
-def connect():
-    """Connect real python-socketio clients; all are disconnected afterwards."""
-    clients = []
+def connect(socket_clients):
+    """Connect a client with `token` (None: no auth) and this module's origin."""
 
-    def make(url, auth=None, **kwargs):
-        try:
-            client = connect_socket(url, (auth or {}).get("token"), **kwargs)
-        finally:
-            clients.append(connect_socket.last_client)
-        return client
+    def make(url, token=None, origin=ORIGIN, **options):
+        return socket_clients(url, token, origin=origin, **options)
 
-    yield make
-    for client in clients:
-        if client.connected:
-            client.disconnect()
+    return make
 
 
 def test_refused_without_token(cluster, connect):
@@ -127,16 +117,16 @@ def test_refused_without_token(cluster, connect):
 
 def test_refused_with_expired_token(cluster, connect, token):
     """An expired access token: refused, and the reason is given."""
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        connect(cluster.a, {"token": token(expires_in=-5)})
-    assert connect_socket.last_client.received == [
+    with pytest.raises(socketio.exceptions.ConnectionError) as refused:
+        connect(cluster.a, token(expires_in=-5))
+    assert refused.value.client.received == [
         ("connect_error", {"message": "Token expired", "data": {"reason": "token_expired"}})]
 
 
 def test_refused_from_unlisted_origin(cluster, connect, token):
     """Browsers on origins outside CORS_ORIGIN cannot connect."""
     with pytest.raises(socketio.exceptions.ConnectionError):
-        connect(cluster.a, {"token": token()}, origin="https://evil.example", transports=["websocket"])
+        connect(cluster.a, token(), origin="https://evil.example", transports=["websocket"])
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
@@ -166,9 +156,8 @@ def ended(client, reason, timeout):
 def test_a_socket_is_ended_within_2_s_of_its_revocation(cluster, connect, token):
     """user_management announces a newer token version (logout-all): the socket gets sessionEnded and goes."""
     user = f"u-{uuid.uuid4().hex[:6]}"
-    client = connect(cluster.a, {"token": token(sub=user, tv=0)}, transports=["websocket"],
-                     events=("sessionEnded", "notification"))
-    other = connect(cluster.a, {"token": token(sub="someone-else", tv=0)}, transports=["websocket"])
+    client = connect(cluster.a, token(sub=user, tv=0), transports=["websocket"])
+    other = connect(cluster.a, token(sub="someone-else", tv=0), transports=["websocket"])
     grant(cluster.prefix, user, tv=1)
     announce(cluster.prefix, user)
     assert ended(client, "token_revoked", timeout=5) < 2
@@ -177,44 +166,34 @@ def test_a_socket_is_ended_within_2_s_of_its_revocation(cluster, connect, token)
 
 def test_a_socket_is_ended_when_its_token_expires(cluster, connect, token):
     """Sockets stayed connected 25 s past their token's expiry and kept receiving events."""
-    client = connect(cluster.a, {"token": token(sub="short-lived", expires_in=2)}, transports=["websocket"],
-                     events=("sessionEnded", "notification"))
+    client = connect(cluster.a, token(sub="short-lived", expires_in=2), transports=["websocket"])
     assert client.connected
     ended(client, "token_expired", timeout=6)
 
 
 def test_register(cluster, connect, token):
     """register for another user gets an `error` event; for oneself an acknowledgement."""
-    client = connect(cluster.a, {"token": token(sub="u-reg")}, transports=["websocket"])
+    client = connect(cluster.a, token(sub="u-reg"), transports=["websocket"])
     assert client.transport() == "websocket"
     assert client.call("register", {"userId": "someone-else"}, timeout=5) == {"success": False}
-    assert wait_until(lambda: client.received) == [("error", {"message": "You can only register for your own user id"})]
+    assert wait_for_event(client, "error") == {"message": "You can only register for your own user id"}
     assert client.call("register", {"userId": "u-reg"}, timeout=5) == {"success": True, "userId": "u-reg"}
+    assert len(client.received) == 1, client.received
 
 
 def test_events_cross_processes(cluster, connect, token):
     """A client on A gets events from a write-only emitter (user_management) and from process B."""
     user = f"u-{uuid.uuid4().hex[:8]}"
-    on_a = connect(cluster.a, {"token": token(sub=user, role="super_admin", org=None)}, transports=["websocket"])
-    on_b = connect(cluster.b, {"token": token(sub="admin-b", role="super_admin", org=None)})
+    on_a = connect(cluster.a, token(sub=user, role="super_admin", org=None), transports=["websocket"])
+    on_b = connect(cluster.b, token(sub="admin-b", role="super_admin", org=None))
     # What user_management does; threading because that process is not monkey-patched.
     emitter = SocketIO(message_queue=REDIS_URL, channel=cluster.channel, async_mode="threading")
-
-    # Each process subscribes to the channel on its first connection; poke until both listen.
-    def both_listening():
-        emitter.emit("notification", {"type": "ping"}, to="role:super_admin", namespace="/")
-        time.sleep(0.1)
-        return on_a.received and on_b.received
-
-    assert wait_until(both_listening, timeout=10), cluster.logs()
-    time.sleep(0.2)
-    on_a.received.clear()
-    on_b.received.clear()
+    wait_for_subscribers(cluster.channel, 2)
 
     update = {"inviteId": "i1", "email": "x@example.com", "role": "client_user", "status": "accepted",
               "organization": "o1", "timestamp": "2030-01-01T00:00:00Z"}
     emitter.emit("inviteStatusUpdate", update, to="role:super_admin", namespace="/")
-    assert wait_until(lambda: on_a.received and on_b.received)
+    settle(cluster.channel, on_a, on_b)
     assert on_a.received == [("inviteStatusUpdate", update)] and on_b.received == [("inviteStatusUpdate", update)]
 
     on_a.received.clear()
@@ -222,11 +201,10 @@ def test_events_cross_processes(cluster, connect, token):
     response = requests.post(f"{cluster.b}/api/notify", headers=SERVICE, timeout=5,
                              json={"userId": user, "type": "inviteAccepted", "message": "Bob joined", "data": {"id": 1}})
     assert response.status_code == 202
-    assert wait_until(lambda: on_a.received)
+    settle(cluster.channel, on_a, on_b)
     ((event, payload),) = on_a.received
     assert event == "notification"
     assert payload["type"] == "inviteAccepted" and payload["message"] == "Bob joined" and payload["data"] == {"id": 1}
-    time.sleep(0.2)
     assert on_b.received == [], "only the user's room gets it"
 
 
@@ -239,18 +217,15 @@ def test_email_sent_once_by_the_processes(cluster, smtp):
     duplicate = requests.post(f"{cluster.b}/api/email/send", json=body, headers=headers, timeout=5).json()
     assert duplicate["duplicate"] is True
 
-    def received():
-        return [m for m in smtp.messages if m["To"] == to]
-
-    assert wait_until(received, timeout=10), cluster.logs()
-    time.sleep(0.5)
-    assert len(received()) == 1
+    wait_for_message(smtp, to)
+    wait_for_idle_email_queue(cluster.prefix)
+    assert len(messages(smtp, to)) == 1, cluster.logs()
 
 
 def test_serve_entry_point(cluster, connect, token):
     """`python -m notifications.serve` patches before anything else and serves websockets."""
     url = cluster.start(serve=True)
-    client = connect(url, {"token": token()}, transports=["websocket"])
+    client = connect(url, token(), transports=["websocket"])
     assert client.transport() == "websocket"
     log = cluster.logs()
     assert "not greened" not in log and "MonkeyPatchWarning" not in log, log

@@ -53,8 +53,14 @@ def _served_kid(token):
     lambda token: jwt.encode(_claims(), None, algorithm="none", headers={"kid": _served_kid(token)}),
     lambda token: token(key=new_key(), headers={"kid": _served_kid(token)}),
     lambda token: token(headers={"kid": None}),
+    # A colon would let an id name another room: org "o1:client_admin" is the room of o1's admins.
+    lambda token: token(role="client_user", org="o1:client_admin"),
+    lambda token: token(sub="u1:x"),
+    lambda token: token(sub="u 1"),
+    lambda token: token(org=""),
 ], ids=["expired", "refresh", "unknown-key", "bad-role", "no-sub", "hs256-no-kid", "hs256-served-kid",
-        "hs512-served-kid", "alg-none", "alg-none-served-kid", "other-key-served-kid", "no-kid"])
+        "hs512-served-kid", "alg-none", "alg-none-served-kid", "other-key-served-kid", "no-kid",
+        "org-with-colon", "sub-with-colon", "sub-with-space", "empty-org"])
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 def test_refused_with_bad_token(app, token, make):
     """Expired, wrong type, HMAC with any secret, `alg: none`, a key not in the set, missing claims: refused."""

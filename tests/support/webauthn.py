@@ -79,15 +79,9 @@ class SoftwareAuthenticator:
             statement = {"alg": ES256, "sig": signature}
         attestation = cbor2.dumps({"fmt": fmt, "attStmt": statement, "authData": auth_data})
         self.credentials.append(credential)
-        return {
-            "id": b64url(credential.credential_id),
-            "rawId": b64url(credential.credential_id),
-            "type": "public-key",
-            "authenticatorAttachment": "platform",
-            "clientExtensionResults": {},
-            "response": {"clientDataJSON": b64url(client_data), "attestationObject": b64url(attestation),
-                         "transports": ["internal", "hybrid"]},
-        }
+        return _public_key_credential(credential, {"clientDataJSON": b64url(client_data),
+                                                   "attestationObject": b64url(attestation),
+                                                   "transports": ["internal", "hybrid"]})
 
     def get(self, options, credential=None, user_verified=True, origin=None, rp_id=None, user_handle=True,
             sign_count=None, challenge=None):
@@ -107,11 +101,16 @@ class SoftwareAuthenticator:
                     "signature": b64url(signature)}
         if user_handle:
             response["userHandle"] = b64url(credential.user_handle)
-        return {
-            "id": b64url(credential.credential_id),
-            "rawId": b64url(credential.credential_id),
-            "type": "public-key",
-            "authenticatorAttachment": "platform",
-            "clientExtensionResults": {},
-            "response": response,
-        }
+        return _public_key_credential(credential, response)
+
+
+def _public_key_credential(credential, response):
+    """A PublicKeyCredential as the browser's toJSON() gives it."""
+    return {
+        "id": b64url(credential.credential_id),
+        "rawId": b64url(credential.credential_id),
+        "type": "public-key",
+        "authenticatorAttachment": "platform",
+        "clientExtensionResults": {},
+        "response": response,
+    }

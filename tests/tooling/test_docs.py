@@ -63,12 +63,14 @@ def _read_of(frame):
 def config_reads(service):
     """Return ([(variable, default, reader, line)], probe module) for `service`'s config module.
 
-    Each environment read the module makes when executed in an empty environment, with the default in
-    force, the class body or function that made it ("Config", "DevelopmentConfig", "config_for") and
-    its line. `probe` is that fresh copy of the module (the real one is left alone).
+    Each environment read the module makes when executed in an empty environment (with the
+    `servicekit.config` it builds on, `SharedConfig` and `config_for` included), with the default in
+    force, the class body or function that made it ("Config", "SharedConfig", "config_for") and its
+    line. `probe` is that fresh copy of the module (the real ones are left alone).
     """
     real = importlib.import_module(f"{service}.config")  # its imports are loaded with the real environment
-    path = real.__file__
+    shared = importlib.import_module("servicekit.config")
+    paths = {real.__file__, shared.__file__}
     reads = []
 
     def profiler(frame, event, _arg):
@@ -78,19 +80,24 @@ def config_reads(service):
         while caller is not None:
             if _is_env_helper(caller.f_code):
                 return  # nested inside another helper (env_int -> env_str): the outer call is recorded
-            if caller.f_code.co_filename == path:
+            if caller.f_code.co_filename in paths:
                 break
             caller = caller.f_back
         read = _read_of(frame)
         if caller is not None and read is not None:
             reads.append((*read, caller.f_code.co_name, caller.f_lineno))
 
-    spec = importlib.util.spec_from_file_location(f"{service}._config_probe", path)
-    probe = importlib.util.module_from_spec(spec)
+    def fresh(name, path):
+        spec = importlib.util.spec_from_file_location(name, path)
+        return spec, importlib.util.module_from_spec(spec)
+
+    shared_spec, shared_probe = fresh("servicekit._config_probe", shared.__file__)
+    spec, probe = fresh(f"{service}._config_probe", real.__file__)
     previous = sys.getprofile()
-    with mock.patch.dict(os.environ, clear=True):
+    with mock.patch.dict(os.environ, clear=True), mock.patch.dict(sys.modules, {"servicekit.config": shared_probe}):
         sys.setprofile(profiler)
         try:
+            shared_spec.loader.exec_module(shared_probe)
             spec.loader.exec_module(probe)
             probe.config_for()
         finally:

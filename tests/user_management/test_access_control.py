@@ -9,7 +9,7 @@ from marshmallow import Schema
 import user_management.schemas as schema_package
 from user_management.models import Invite, User
 
-from conftest import PASSWORD
+from support.factory import PASSWORD
 
 FOREIGN = 404
 
@@ -137,11 +137,54 @@ def test_invites_only_go_down_the_hierarchy(client, factory, inviter, invitee, a
     assert Invite.objects(email="new@example.test").count() == (1 if allowed else 0)
 
 
-def test_no_one_manages_an_equal_or_higher_role(client, factory):
-    for actor_role, target_role in [("site_admin", "site_admin"), ("operator", "super_admin")]:
-        actor, target = factory.user(actor_role), factory.user(target_role)
-        headers = factory.headers(actor)
-        assert client.patch(f"/api/users/{target.id}/status", json={"isActive": False},
-                            headers=headers).status_code == 403
-        assert client.post(f"/api/users/{target.id}/unlock", headers=headers).status_code == 403
-        assert client.post(f"/api/users/{target.id}/reset-two-factor", headers=headers).status_code == 403
+# Deactivating, unlocking and resetting a user's second factor follow one rule: only a higher role,
+# and a client_admin only within its organization.
+
+USER_ACTIONS = {
+    "status": lambda client, user_id, headers: client.patch(f"/api/users/{user_id}/status",
+                                                           json={"isActive": False}, headers=headers),
+    "unlock": lambda client, user_id, headers: client.post(f"/api/users/{user_id}/unlock", headers=headers),
+    "reset-two-factor": lambda client, user_id, headers: client.post(f"/api/users/{user_id}/reset-two-factor",
+                                                                     headers=headers),
+}
+HIERARCHY = [
+    ("super_admin", "site_admin", True),
+    ("site_admin", "operator", True),
+    ("operator", "client_admin", True),
+    ("operator", "client_user", True),
+    ("client_admin", "client_user", True),
+    ("site_admin", "site_admin", False),
+    ("site_admin", "super_admin", False),
+    ("operator", "operator", False),
+    ("operator", "site_admin", False),
+    ("operator", "super_admin", False),
+    ("client_user", "client_user", False),
+]
+
+
+@pytest.mark.parametrize("action", USER_ACTIONS)
+@pytest.mark.parametrize("actor_role, target_role, allowed", HIERARCHY)
+def test_only_a_higher_role_manages_a_user(client, factory, action, actor_role, target_role, allowed):
+    actor = factory.user(actor_role)
+    target = factory.user(target_role, organization=actor.organization)
+    response = USER_ACTIONS[action](client, target.id, factory.headers(actor))
+    assert response.status_code == (200 if allowed else 403), response.json
+    assert target.reload().is_active is not (allowed and action == "status")
+
+
+@pytest.mark.parametrize("action", USER_ACTIONS)
+def test_no_one_manages_themselves_or_anyone_without_a_token(client, factory, action):
+    admin = factory.user("client_admin")
+    member = factory.user("client_user", organization=admin.organization)
+    assert USER_ACTIONS[action](client, admin.id, factory.headers(admin)).status_code == 403
+    assert USER_ACTIONS[action](client, member.id, {}).status_code == 401
+    assert admin.reload().is_active and member.reload().is_active
+
+
+@pytest.mark.parametrize("action", USER_ACTIONS)
+@pytest.mark.parametrize("caller", ["super_admin", "client_admin"])
+@pytest.mark.parametrize("user_id", ["not-an-id", "64b000000000000000000000"])
+def test_an_unknown_user_is_404(client, factory, action, caller, user_id):
+    response = USER_ACTIONS[action](client, user_id, factory.headers(factory.user(caller)))
+    assert response.status_code == 404
+    assert response.json["message"] == "User not found"

@@ -10,8 +10,8 @@ from user_management.schemas.audit import AuditEventSchema
 from user_management.services import audit
 from user_management.utils.timeutil import utcnow
 
-from conftest import PASSWORD
-from two_factor_helpers import bearer, frozen_clock, last_otp, login, verify_otp, wrong
+from support.factory import PASSWORD
+from support.two_factor import bearer, frozen_clock, last_otp, login, verify_otp, wrong
 
 NEW_PASSWORD = "Velvet-Tractor-Orbit-9"
 

@@ -9,7 +9,7 @@ from user_management.controllers import auth_controller
 from user_management.models import AuditEvent, RefreshToken, User
 from user_management.utils.timeutil import utcnow
 
-from conftest import PASSWORD, Factory
+from support.factory import PASSWORD, Factory
 
 
 def login(client, email, password=PASSWORD):

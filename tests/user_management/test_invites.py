@@ -6,11 +6,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import time_machine
 
+from notifications.schemas import SendEmailSchema
 from user_management.models import Invite, Organization, User
 from user_management.utils.roles import INVITABLE_ROLES, ROLES
 from user_management.utils.timeutil import utcnow
-
-from conftest import PASSWORD
 
 ALL_PAIRS = [(inviter, invitee) for inviter in ROLES for invitee in ROLES]
 
@@ -208,6 +207,34 @@ def test_accept_rejects_missing_names_and_unknown_fields(client, factory):
                                                          "role": "super_admin"})
     assert response.status_code == 422
     assert {"firstName", "lastName", "role"} <= set(response.json["errors"])
+
+
+@pytest.mark.parametrize("name", ["Ada\nBcc: eve@example.test", "Ada\n", "Ada\tLovelace", "A" * 101])
+def test_person_names_are_one_line_and_bounded(client, factory, name):
+    """Names end up in e-mail subjects: a second line or a control character is refused (servicekit.contract)."""
+    invite, token = factory.invite(factory.user("operator"), "client_admin")
+    response = accept(client, token, first=name)
+    assert response.status_code == 422 and "firstName" in response.json["errors"]
+    assert invite.reload().status == "pending"
+
+
+@pytest.mark.parametrize("name", ["Acme\nCorp", "Acme\r", "O" * 121])
+def test_organization_names_are_one_line_and_bounded(client, factory, name):
+    response = create(client, factory.headers(factory.user("operator")), "boss@acme.test", "client_admin", name)
+    assert response.status_code == 422 and "organizationName" in response.json["errors"]
+
+
+def test_emails_naming_the_longest_names_pass_notifications_validation(client, factory, outbox):
+    """What user_management accepts as names, notifications accepts in the e-mails that carry them."""
+    operator = factory.user("operator")
+    operator.update(first_name="A" * 100, last_name="B" * 100)
+    response = create(client, factory.headers(operator), "boss@acme.test", "client_admin", "O" * 120)
+    assert response.status_code == 201
+    assert accept(client, token_from_email(outbox, "boss@acme.test"), first="C" * 100, last="D" * 100).status_code == 201
+    jobs = outbox("invite") + outbox("invite-accepted")
+    assert [job.template for job in jobs] == ["invite", "invite-accepted"]
+    for job in jobs:
+        SendEmailSchema().load({"to": job.to, "template": job.template, "context": job.context})
 
 
 def test_accept_when_the_email_was_taken_meanwhile_leaves_the_invite_usable(client, factory):

@@ -7,8 +7,8 @@ import pytest
 from user_management.models import AuditEvent, Lockout
 from user_management.utils.timeutil import utcnow
 
-from conftest import PASSWORD
-from two_factor_helpers import frozen_clock, last_otp, verify_otp, wrong
+from support.factory import PASSWORD
+from support.two_factor import frozen_clock, last_otp, verify_otp, wrong
 
 LOCKED = {"success": False, "message": "Too many failed attempts, please try again later"}
 INVALID = {"success": False, "message": "Invalid email or password"}
@@ -167,30 +167,6 @@ def test_unlock_also_lifts_the_hourly_cap(app, client, factory, operator):
         assert attempt(client, operator.email, PASSWORD).status_code == 429
         assert unlock(client, factory, factory.user("super_admin"), operator).status_code == 200
         assert attempt(client, operator.email, PASSWORD).status_code == 200
-
-
-@pytest.mark.parametrize("actor_role, target_role, status", [
-    ("operator", "operator", 403),
-    ("operator", "site_admin", 403),
-    ("client_user", "client_user", 403),
-    ("client_admin", "client_user", 200),
-])
-def test_unlock_follows_the_role_hierarchy(client, factory, actor_role, target_role, status):
-    actor = factory.user(actor_role)
-    target = factory.user(target_role, organization=actor.organization)
-    assert unlock(client, factory, actor, target).status_code == status
-
-
-def test_unlock_of_another_organization_or_unknown_id_is_404(client, factory):
-    admin = factory.user("client_admin")
-    foreign = factory.user("client_user")
-    assert unlock(client, factory, admin, foreign).status_code == 404
-    assert client.post("/api/users/not-an-id/unlock", headers=factory.headers(admin)).status_code == 404
-    assert client.post("/api/users/64b000000000000000000000/unlock", headers=factory.headers(admin)).status_code == 404
-
-
-def test_unlock_needs_an_access_token(client, operator):
-    assert client.post(f"/api/users/{operator.id}/unlock").status_code == 401
 
 
 def test_lock_is_audited_once_per_lock(client, operator):

@@ -3,7 +3,8 @@ import pytest
 # The OpenAPI 3.0 meta-schema check Schemathesis runs on load (schemathesis is pinned in requirements/dev.txt).
 from schemathesis.specs.openapi.adapter.validators import validate_v3 as validate
 
-from servicekit.openapi import ASSETS, undocumented_routes
+from servicekit.openapi import undocumented_routes
+from servicekit.swagger_ui import ASSETS
 from user_management.config import ProductionConfig
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}

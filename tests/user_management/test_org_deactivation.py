@@ -3,8 +3,7 @@ import pytest
 
 from user_management.models import AuditEvent, RefreshToken
 
-from conftest import PASSWORD
-from two_factor_helpers import bearer, last_otp, login, verify_otp
+from support.two_factor import bearer, last_otp, login, verify_otp
 
 NEW_PASSWORD = "Lantern-Quartz-Orbit-7"
 

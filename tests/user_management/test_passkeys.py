@@ -4,9 +4,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from conftest import PASSWORD
+from support.factory import PASSWORD
 from support.webauthn import SoftwareAuthenticator, b64url
-from two_factor_helpers import bearer, login
+from support.two_factor import bearer, login
 from user_management.config import ConfigurationError, relying_party, require_matching_relying_party
 from user_management.models import AuditEvent, PasskeyChallenge, User, WebAuthnCredential
 from user_management.utils.roles import CLIENT_ADMIN, CLIENT_USER, SUPER_ADMIN

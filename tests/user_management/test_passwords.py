@@ -11,8 +11,8 @@ from user_management.models import Invite, PasswordResetToken, User
 from user_management.utils import password_strength
 from user_management.utils.timeutil import utcnow
 
-from conftest import PASSWORD
-from two_factor_helpers import bearer, frozen_clock, login
+from support.factory import PASSWORD
+from support.two_factor import bearer, frozen_clock, login
 
 NEW_PASSWORD = "Velvet-Tractor-Orbit-9"
 

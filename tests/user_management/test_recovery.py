@@ -6,8 +6,8 @@ import pytest
 from user_management.models import TwoFactorChallenge, User
 from user_management.utils.timeutil import utcnow
 
-from conftest import PASSWORD
-from two_factor_helpers import bearer, enroll_totp, frozen_clock, last_otp, login, verify_otp, verify_totp
+from support.factory import PASSWORD
+from support.two_factor import bearer, enroll_totp, frozen_clock, last_otp, login, verify_otp, verify_totp
 
 
 def recover(client, token, code):

@@ -114,6 +114,9 @@ def _bodies(objects):
         JwksSchema: {"keys": [{"kty": "OKP", "kid": "k1", "alg": "EdDSA", "use": "sig", "crv": "Ed25519", "x": "AA"}]},
         out.HealthSchema: {"success": False, "status": "degraded", "service": "user_management",
                            "checks": {"mongodb": "up", "redis": "down"}},
+        out.LivenessSchema: {"success": True, "status": "alive", "service": "user_management"},
+        out.ReadinessSchema: {"success": True, "status": "ready", "service": "user_management",
+                              "checks": {"mongodb": "up", "indexes": "ok", "redis": "down"}},
     }
 
 

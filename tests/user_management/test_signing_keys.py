@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from conftest import Factory
+from support.factory import Factory
 from support.jwks import keyset_file
 from user_management import create_app
 from user_management.config import ConfigurationError, TestingConfig

@@ -12,8 +12,8 @@ from user_management.config import ConfigurationError, ProductionConfig
 from user_management.models import TwoFactorChallenge, User
 from user_management.utils import totp as totp_util
 
-from conftest import PASSWORD
-from two_factor_helpers import bearer, enroll_totp, frozen_clock, last_otp, login, verify_otp, verify_totp, wrong
+from support.factory import PASSWORD
+from support.two_factor import bearer, enroll_totp, frozen_clock, last_otp, login, verify_otp, verify_totp, wrong
 
 INVALID = "Invalid or expired verification code"
 

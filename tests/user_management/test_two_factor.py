@@ -6,8 +6,8 @@ from flask_jwt_extended import create_access_token
 from user_management.models import AuditEvent, TwoFactorChallenge, User
 from user_management.utils import otp as otp_util
 
-from conftest import PASSWORD
-from two_factor_helpers import bearer, frozen_clock, last_otp, login, verify_otp, wrong
+from support.factory import PASSWORD
+from support.two_factor import bearer, frozen_clock, last_otp, login, verify_otp, wrong
 
 INVALID = "Invalid or expired verification code"
 VOID = "Too many incorrect codes; please log in again"

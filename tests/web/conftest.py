@@ -12,9 +12,6 @@ import pytest
 
 from support.processes import PROJECT_ROOT
 
-# The e2e suite's process fixtures: SMTP sink and per-test environments on this test's Redis prefix.
-from e2e.conftest import notifications_env, smtp_server, user_management_env, user_management_port  # noqa: F401
-
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -11,37 +11,28 @@ import shutil
 
 import pytest
 
-from e2e.conftest import stop_all
-from e2e.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, SUBJECT_INVITE, SUBJECT_OTP, text_part, wait_for_message
-from e2e.helpers import wait_for_subscribers
-from support.processes import PROJECT_ROOT, start_notifications, start_user_management, wait_until
+from support.api import ADMIN_EMAIL, ADMIN_PASSWORD, SUBJECT_INVITE, SUBJECT_OTP, otp_code
+from support.api import INVITEE_PASSWORD as BOSS_PASSWORD
+from support.processes import PROJECT_ROOT, free_port, wait_until
+from support.redis_store import wait_for_subscribers
+from support.smtp import text_part, wait_for_message
 
 BOSS_EMAIL = "boss@acme.test"
-BOSS_PASSWORD = "Lantern-Quartz-Orbit-7"
 ORGANIZATION = "Acme Corp"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def services(smtp_server, notifications_env, user_management_env, redis_prefix):
+def services(smtp_server, service_stack, redis_prefix, user_management_port):
     """Both services as real processes; the pages are served by user_management on its own origin."""
     smtp_server.start()
-    port = user_management_env["PORT"]
-    web_url = f"http://127.0.0.1:{port}"
-    processes = []
-    try:
-        notifications_url, process = start_notifications({**notifications_env, "CORS_ORIGIN": web_url,
-                                                          "JWT_ISSUER": web_url, "JWT_AUDIENCE": web_url})
-        processes.append(process)
-        _, process = start_user_management({
-            **user_management_env, "FRONTEND_URL": web_url,
-            "NOTIFICATIONS_URL": notifications_url, "NOTIFICATIONS_PUBLIC_URL": notifications_url,
-        })
-        processes.append(process)
-        yield {"web": web_url, "notifications": notifications_url, "channel": f"{redis_prefix}-socketio"}
-    finally:
-        stop_all(processes)
+    port, notifications_port = user_management_port, free_port()
+    web_url, notifications_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{notifications_port}"
+    service_stack(notifications_ports=[notifications_port],
+                  notifications_env={"CORS_ORIGIN": web_url, "JWT_ISSUER": web_url, "JWT_AUDIENCE": web_url},
+                  FRONTEND_URL=web_url, NOTIFICATIONS_PUBLIC_URL=notifications_url)
+    return {"web": web_url, "notifications": notifications_url, "channel": f"{redis_prefix}-socketio"}
 
 
 def shoot(page, directory, name, full_page=True):
@@ -57,11 +48,6 @@ def link_in(message, path):
     matching = [link for link in links if link.split("?")[0].endswith(path)]
     assert len(matching) == 1, links
     return matching[0]
-
-
-def code_in(message):
-    """The 6-digit code of an OTP email."""
-    return re.search(r"^\s*(\d{6})\s*$", text_part(message), re.M).group(1)
 
 
 def assert_clean(problems):
@@ -160,7 +146,7 @@ def test_invite_accept_toast_and_otp_login(services, smtp_server, browser_contex
     expect(boss.get_by_role("heading", name="Check your email")).to_be_visible()
     expect(boss.get_by_role("heading", name="Check your email")).to_be_focused()
     shoot(boss, artifacts, "09-login-email-code")
-    code = code_in(wait_for_message(smtp_server, BOSS_EMAIL, SUBJECT_OTP))
+    code = otp_code(wait_for_message(smtp_server, BOSS_EMAIL, SUBJECT_OTP))
     boss.get_by_label("Code from the email").fill("000000" if code != "000000" else "111111")
     boss.get_by_role("button", name="Verify").click()
     expect(boss.locator("#code-form .form-error")).to_have_text("Invalid or expired verification code")

@@ -5,37 +5,29 @@ localhost is a secure context). The super admin adds a passkey on its account pa
 password + passkey, signs in with the passkey alone, and removes it. Screenshots land in
 test-artifacts/web/<test>/.
 """
-import re
 
 import pytest
 import requests
 
-from e2e.conftest import stop_all
-from e2e.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, SUBJECT_OTP, text_part, wait_for_message
-from support.processes import start_notifications, start_user_management
+from support.api import ADMIN_EMAIL, ADMIN_PASSWORD, SUBJECT_OTP, otp_code
+from support.processes import free_port
+from support.smtp import wait_for_message
 
 DESKTOP = {"width": 1280, "height": 900}
 PASSKEY_NAME = "Virtual key"
 
 
 @pytest.fixture
-def services(smtp_server, notifications_env, user_management_env):
+def services(smtp_server, service_stack, user_management_port):
     """Both services as real processes; the pages on http://localhost:<port>."""
     smtp_server.start()
-    web_url = f"http://localhost:{user_management_env['PORT']}"
-    processes = []
-    try:
-        notifications_url, process = start_notifications({**notifications_env, "CORS_ORIGIN": web_url,
-                                                          "JWT_ISSUER": web_url, "JWT_AUDIENCE": web_url})
-        processes.append(process)
-        _, process = start_user_management({
-            **user_management_env, "FRONTEND_URL": web_url,
-            "NOTIFICATIONS_URL": notifications_url, "NOTIFICATIONS_PUBLIC_URL": notifications_url,
-        })
-        processes.append(process)
-        yield {"web": web_url}
-    finally:
-        stop_all(processes)
+    web_url = f"http://localhost:{user_management_port}"
+    notifications_port = free_port()
+    notifications_url = f"http://127.0.0.1:{notifications_port}"
+    service_stack(notifications_ports=[notifications_port],
+                  notifications_env={"CORS_ORIGIN": web_url, "JWT_ISSUER": web_url, "JWT_AUDIENCE": web_url},
+                  FRONTEND_URL=web_url, NOTIFICATIONS_PUBLIC_URL=notifications_url)
+    return {"web": web_url}
 
 
 def virtual_authenticator(page):
@@ -57,8 +49,7 @@ def require_email_codes(web, smtp_server):
     response = requests.put(f"{web}/api/auth/two-factor", json={"method": "otp", "currentPassword": ADMIN_PASSWORD},
                             headers=headers, timeout=10)
     assert response.status_code == 200, response.text
-    code = re.search(r"^\s*(\d{6})\s*$", text_part(wait_for_message(smtp_server, ADMIN_EMAIL, SUBJECT_OTP)),
-                     re.M).group(1)
+    code = otp_code(wait_for_message(smtp_server, ADMIN_EMAIL, SUBJECT_OTP))
     response = requests.post(f"{web}/api/auth/two-factor/otp/confirm", json={"otp": code}, headers=headers,
                              timeout=10)
     assert response.status_code == 200, response.text

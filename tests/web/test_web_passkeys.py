@@ -1,5 +1,5 @@
 """Passkeys in the web pages' cookie sessions, and the account page (in process)."""
-from conftest import PASSWORD
+from support.factory import PASSWORD
 from support.webauthn import SoftwareAuthenticator
 from web.helpers import REFRESH_COOKIE, refresh_cookie, session_post, set_cookie_header
 

@@ -4,8 +4,8 @@ import re
 import pyotp
 import pytest
 
-from conftest import PASSWORD
-from two_factor_helpers import last_otp
+from support.factory import PASSWORD, Factory
+from support.two_factor import last_otp
 from user_management.models import RefreshToken
 from web.helpers import (CSRF_COOKIE, ORIGIN, REFRESH_COOKIE, csrf_token, refresh_cookie, session_post,
                          set_cookie_header)
@@ -50,8 +50,6 @@ def test_login_sets_an_httponly_strict_cookie_scoped_to_the_session_path(client,
 def test_cookies_are_secure_in_production_like_settings(app_factory):
     app = app_factory(FORCE_HTTPS=True)
     with app.app_context():
-        from conftest import Factory
-
         admin = Factory(app).user("super_admin")
         client = app.test_client()
         page = client.get("/login", base_url="https://localhost")
@@ -111,8 +109,6 @@ def test_without_origin_the_referer_decides(client, admin):
 def test_frontend_url_is_an_allowed_origin(app_factory):
     app = app_factory(FRONTEND_URL="https://console.example.test")
     with app.app_context():
-        from conftest import Factory
-
         admin = Factory(app).user("super_admin")
         client = app.test_client()
         assert login(client, admin, origin="https://console.example.test").status_code == 200

@@ -1,16 +1,21 @@
 """Invites: create, inspect, accept (single use under concurrency), list, revoke, resend."""
+import logging
 import math
 from datetime import timedelta
 
 from flask import current_app
 from mongoengine.errors import NotUniqueError
+from mongoengine.queryset.visitor import Q
+
+from servicekit.contract import INVITE_ACCEPTED
 
 from ..exceptions import Conflict, Forbidden, Gone, NotFound, TooManyRequests
 from ..models import Invite, Organization, Throttle, User, get_or_404
 from ..models import audit_event as events
-from ..models.invite import ACCEPTED, EMAIL_FAILED, EMAIL_SENT, EXPIRED, PENDING, REVOKED
+from ..models.invite import ACCEPTED, EMAIL_FAILED, EMAIL_SENT, EXPIRED, PENDING, REVOKED, PendingAccount
 from ..services import audit, lockout
-from ..services.notification_client import queue_email
+from ..services.notification_client import cancel_email, deliver_now, queue_email
+from ..utils.ids import derived_id
 from ..utils.pagination import paginate
 from ..utils.password_strength import check_new_password
 from ..utils.passwords import hash_password
@@ -26,6 +31,11 @@ GONE_MESSAGES = {
 }
 ORGANIZATION_INACTIVE = "This invite's organization has been deactivated"
 INVITE_NOT_FOUND = "Invite not found"
+ACCEPTANCE_IN_PROGRESS = "This invite has already been used (if your attempt failed, try again in a minute)"
+PENDING_INVITE_EXISTS = "A pending invite for this email already exists"
+ORGANIZATION_EXISTS = "An organization with this name already exists"
+
+log = logging.getLogger(__name__)
 
 
 def _audit_invite(event_type, actor, invite, **details):
@@ -37,7 +47,7 @@ def _invite_link(token):
     return f"{current_app.config['FRONTEND_URL']}/accept-invite?token={token}"
 
 
-def _send_invite_email(invite, token, inviter):
+def _invite_email_context(invite, token, inviter):
     context = {
         "link": _invite_link(token),
         "inviterName": inviter.full_name,
@@ -46,33 +56,76 @@ def _send_invite_email(invite, token, inviter):
     }
     if invite.organization is not None:
         context["organizationName"] = invite.organization.name
-    queue_email(invite.email, "invite", context, invite=invite)
+    return context
 
 
-def _organization_for_new_invite(inviter, role, organization_name):
-    """Return (organization, created) for an invite of `role`."""
+def _send_invite_email(invite, token, inviter):
+    queue_email(invite.email, "invite", _invite_email_context(invite, token, inviter), invite=invite)
+
+
+def _creation_email_key(invite):
+    """The outbox id of an invite's first email, so a discarded draft's email can be cancelled."""
+    return derived_id(invite.id, "invite-email")
+
+
+def _organization_for_new_invite(inviter, role, organization_name, now):
+    """Return (organization, created) for an invite of `role`.
+
+    A client_admin invite creates its organization, provisional until the invite is
+    written. A provisional one that a crash abandoned (no member, no live invite) is
+    taken over by the next invite naming it.
+    """
     if role == CLIENT_ADMIN:
         name = organization_name.strip()
-        if Organization.objects(name_key=name.lower()).first() is not None:
-            raise Conflict("An organization with this name already exists")
-        try:
-            return Organization(name=name, created_by=inviter).save(), True
-        except NotUniqueError:
-            raise Conflict("An organization with this name already exists") from None
+        until = now + current_app.config["RECOVERY_LEASE"]
+        organization = Organization.create_provisional(name, inviter, until)
+        if organization is None:
+            abandoned = Organization.abandoned(name, now)
+            if abandoned is None or _organization_in_use(abandoned):
+                raise Conflict(ORGANIZATION_EXISTS)
+            organization = abandoned.take_over(inviter, until)
+            if organization is None:
+                raise Conflict(ORGANIZATION_EXISTS)
+            _discard_drafts(Invite.abandoned_drafts(until, organization=organization))
+        return organization, True
     if role == CLIENT_USER:
         return inviter.organization, False
     return None, False
 
 
+def _organization_in_use(organization):
+    """True when anyone belongs to the organization or holds one of its invites (drafts aside)."""
+    if User.objects(organization=organization).first() is not None:
+        return True
+    return Invite.objects(organization=organization, status__in=(PENDING, ACCEPTED), draft_until=None).first() is not None
+
+
+def _discard_drafts(drafts):
+    """Delete abandoned drafts and cancel their emails if they were not handed over yet."""
+    for draft in drafts:
+        if draft.discard():
+            cancel_email(_creation_email_key(draft))
+            log.info("abandoned invite draft discarded", extra={"invite_id": str(draft.id)})
+
+
 def create_invite(inviter, email, role, organization_name=None):
-    """Invite `email` as `role`; a client_admin invite creates its organization."""
+    """Invite `email` as `role`; a client_admin invite creates its organization.
+
+    Writes, in this order: the organization (provisional), the invite (a draft), its
+    email in the outbox, the audit event, then the invite and the organization are
+    confirmed and the email handed over. A crash before the confirmation leaves drafts
+    that a retry discards once RECOVERY_LEASE has passed; after it, the invite is out.
+    """
     if not can_invite(inviter.role, role):
         raise Forbidden(f"A {inviter.role} cannot invite a {role}")
     if User.objects(email=email).first() is not None:
         raise Conflict("An account with this email already exists")
-    if Invite.objects(email=email, **Invite.usable_filter()).first() is not None:
-        raise Conflict("A pending invite for this email already exists")
-    organization, created = _organization_for_new_invite(inviter, role, organization_name)
+    now = utcnow()
+    Invite.retire_expired(email, now)
+    _discard_drafts(Invite.abandoned_drafts(now, email=email))
+    if Invite.objects(email=email, status=PENDING).first() is not None:
+        raise Conflict(PENDING_INVITE_EXISTS)
+    organization, created = _organization_for_new_invite(inviter, role, organization_name, now)
     token = new_token()
     try:
         invite = Invite(
@@ -81,17 +134,28 @@ def create_invite(inviter, email, role, organization_name=None):
             organization=organization,
             invited_by=inviter,
             token_hash=token_digest(token),
-            expires_at=utcnow() + current_app.config["INVITE_EXPIRES"],
-            last_sent_at=utcnow(),
-        ).save()
+            expires_at=now + current_app.config["INVITE_EXPIRES"],
+            draft_until=now + current_app.config["RECOVERY_LEASE"],
+            last_sent_at=now,
+        ).save(force_insert=True)
+    except NotUniqueError:
+        # The unique index on pending invites: another request invited this address first.
+        if created:
+            organization.discard_provisional()
+        raise Conflict(PENDING_INVITE_EXISTS) from None
     except Exception:
         if created:
-            organization.delete()
+            organization.discard_provisional()
         raise
-    _send_invite_email(invite, token, inviter)
+    email_job = queue_email(invite.email, "invite", _invite_email_context(invite, token, inviter),
+                            key=_creation_email_key(invite), deliver=False, invite=invite)
+    _audit_invite(events.INVITE_CREATED, inviter, invite)
+    invite.publish()
+    if created:
+        organization.confirm()
+    deliver_now(email_job)
     invite.reload()
     broadcast_invite_status(invite)
-    _audit_invite(events.INVITE_CREATED, inviter, invite)
     return invite
 
 
@@ -123,49 +187,94 @@ def _raise_unusable(invite):
     raise Gone(GONE_MESSAGES.get(invite.effective_status(), "This invite can no longer be used"))
 
 
-def _usable_invite(token):
-    """The invite of `token` while it can be accepted: pending, unexpired, its organization active."""
+def invite_details(token):
+    """Return the invite the accept page shows (email, role, organization, inviter, expiry)."""
     invite = _invite_by_token(token)
-    if not invite.is_usable():
+    # An acceptance a crash left unfinished can be retried from the same link, so it shows too.
+    if not (invite.is_usable() or invite.acceptance_abandoned(utcnow())):
         _raise_unusable(invite)
     _ensure_organization_active(invite)
     return invite
 
 
-def invite_details(token):
-    """Return the invite the accept page shows (email, role, organization, inviter, expiry)."""
-    return _usable_invite(token)
-
-
 def accept_invite(token, first_name, last_name, password):
-    """Create the invited account; of two simultaneous accepts exactly one succeeds."""
-    found = _usable_invite(token)
+    """Create the invited account; of two simultaneous accepts exactly one succeeds.
+
+    Accepting stores the new account on the invite (the commit point), then creates the
+    user with the invite's id, queues the inviter's email and the audit event under ids
+    derived from the invite, and finally drops the stored account. Every step after the
+    commit is idempotent, so after a crash a retry with the same token (once
+    RECOVERY_LEASE has passed) finishes the work with its own password and names.
+    """
+    found = _invite_by_token(token)
+    now = utcnow()
+    if found.status == ACCEPTED and found.pending_account is not None:
+        if not found.acceptance_abandoned(now):
+            raise Gone(ACCEPTANCE_IN_PROGRESS)
+    elif not found.is_usable(now):
+        _raise_unusable(found)
+    _ensure_organization_active(found)
     check_new_password(password, found.email, first_name, last_name)
-    password_hash = hash_password(password, current_app.config["BCRYPT_ROUNDS"])
-    invite = Invite.accept(token_digest(token))
-    if invite is None:
-        _raise_unusable(_invite_by_token(token))
+    account = PendingAccount(
+        password_hash=hash_password(password, current_app.config["BCRYPT_ROUNDS"]),
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        lease_until=now + current_app.config["RECOVERY_LEASE"],
+    )
+    if found.status == ACCEPTED:
+        invite = found.take_over_acceptance(account)
+        if invite is None:
+            raise Gone(ACCEPTANCE_IN_PROGRESS)
+    else:
+        invite = Invite.accept(token_digest(token), account, now)
+        if invite is None:
+            latest = _invite_by_token(token)
+            if latest.status == ACCEPTED and latest.pending_account is not None:
+                raise Gone(ACCEPTANCE_IN_PROGRESS)
+            _raise_unusable(latest)
+    return _finish_acceptance(invite)
+
+
+def _finish_acceptance(invite):
+    """Create the account an accepted invite holds, announce and audit it; safe to run again."""
+    user = _create_invited_user(invite)
+    organization = invite.organization
+    if organization is not None:
+        organization.confirm()
+    audit.record(events.INVITE_ACCEPTED, actor=user, target=user, organization=invite.reference_id("organization"),
+                 details={"inviteId": str(invite.id), "role": invite.role,
+                          "invitedBy": invite.reference_id("invited_by")},
+                 event_id=derived_id(invite.id, events.INVITE_ACCEPTED))
+    _announce_acceptance(invite, user)
+    invite.complete_acceptance(user)
+    return user
+
+
+def _create_invited_user(invite):
+    """Insert the user (id = the invite's id); a retry updates the one an earlier attempt inserted."""
+    account = invite.pending_account
     try:
-        user = User(
+        return User(
+            id=invite.id,
             email=invite.email,
-            password_hash=password_hash,
-            first_name=first_name.strip(),
-            last_name=last_name.strip(),
+            password_hash=account.password_hash,
+            first_name=account.first_name,
+            last_name=account.last_name,
             role=invite.role,
             organization=invite.organization,
             invited_by=invite.invited_by,
-        ).save()
-    except Exception as exc:
-        invite.reopen()
-        if isinstance(exc, NotUniqueError):
+        ).save(force_insert=True)
+    except NotUniqueError:
+        if User.objects(id=invite.id).first() is None:
+            invite.reopen()
             raise Conflict("An account with this email already exists") from None
+    except Exception:
+        invite.reopen()
         raise
-    Invite.objects(id=invite.id).update_one(set__accepted_user=user)
-    _announce_acceptance(invite, user)
-    audit.record(events.INVITE_ACCEPTED, actor=user, target=user, organization=invite.reference_id("organization"),
-                 details={"inviteId": str(invite.id), "role": invite.role,
-                          "invitedBy": invite.reference_id("invited_by")})
-    return user
+    User.objects(id=invite.id).update_one(set__password_hash=account.password_hash,
+                                          set__first_name=account.first_name, set__last_name=account.last_name,
+                                          set__updated_at=utcnow())
+    return User.objects.get(id=invite.id)
 
 
 def _announce_acceptance(invite, user):
@@ -173,7 +282,7 @@ def _announce_acceptance(invite, user):
     if inviter is not None:
         notify_user(
             str(inviter.id),
-            "inviteAccepted",
+            INVITE_ACCEPTED,
             f"{user.full_name} ({user.email}) accepted your invite",
             {"inviteId": str(invite.id), "userId": str(user.id), "email": user.email, "role": user.role},
         )
@@ -181,7 +290,7 @@ def _announce_acceptance(invite, user):
         context = {"name": user.full_name, "email": user.email, "role": user.role, "link": current_app.config["FRONTEND_URL"]}
         if organization is not None:
             context["organizationName"] = organization.name
-        queue_email(inviter.email, "invite-accepted", context)
+        queue_email(inviter.email, "invite-accepted", context, key=derived_id(invite.id, "invite-accepted"))
     broadcast_invite_status(invite)
 
 
@@ -192,11 +301,12 @@ def list_invites(user, page, limit, status=None):
     if status == PENDING:
         queryset = queryset.filter(status=PENDING, expires_at__gt=now)
     elif status == EXPIRED:
-        queryset = queryset.filter(status=PENDING, expires_at__lte=now)
+        queryset = queryset.filter(Q(status=EXPIRED) | Q(status=PENDING, expires_at__lte=now))
     elif status:
         queryset = queryset.filter(status=status)
     # Every row's answer names its inviter and organization: fetch them per page, not per invite.
-    return paginate(queryset.order_by("-created_at"), page, limit, select_related=True)
+    # _id breaks ties: invites created in the same millisecond keep one order from page to page.
+    return paginate(queryset.order_by("-created_at", "-id"), page, limit, select_related=True)
 
 
 def find_manageable_invite(actor, invite_id):
@@ -251,6 +361,10 @@ def _resend_refused(wait):
                            retry_after=wait)
 
 
+def _not_resendable(invite):
+    return Conflict(f"Only a pending or expired invite can be resent; this one is {invite.effective_status()}")
+
+
 def resend_invite(actor, invite_id):
     """Issue a fresh token and expiry for a pending or expired invite; the old link dies.
 
@@ -259,8 +373,8 @@ def resend_invite(actor, invite_id):
     """
     config = current_app.config
     invite = find_manageable_invite(actor, invite_id)
-    if invite.status != PENDING:
-        raise Conflict(f"Only a pending or expired invite can be resent; this one is {invite.effective_status()}")
+    if invite.status not in (PENDING, EXPIRED):
+        raise _not_resendable(invite)
     now = utcnow()
     wait = _wait_before_resend(invite, now)
     if wait:
@@ -269,11 +383,15 @@ def resend_invite(actor, invite_id):
     if wait:
         raise TooManyRequests("You have resent too many invites; please try again later", retry_after=wait)
     token = new_token()
-    resent = invite.renew(token_digest(token), now + config["INVITE_EXPIRES"], now, config["INVITE_RESEND_INTERVAL"])
+    try:
+        resent = invite.renew(token_digest(token), now + config["INVITE_EXPIRES"], now,
+                              config["INVITE_RESEND_INTERVAL"])
+    except NotUniqueError:
+        raise Conflict(PENDING_INVITE_EXISTS) from None
     if resent is None:
         invite.reload()
-        if invite.status != PENDING:
-            raise Conflict(f"Only a pending or expired invite can be resent; this one is {invite.effective_status()}")
+        if invite.status not in (PENDING, EXPIRED):
+            raise _not_resendable(invite)
         raise _resend_refused(_wait_before_resend(invite, utcnow()) or 1)
     _send_invite_email(resent, token, resent.invited_by or actor)
     resent.reload()

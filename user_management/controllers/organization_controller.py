@@ -41,7 +41,8 @@ def update_organization(user, name=None, two_factor_method=None):
 def list_members(user, page, limit):
     """Members of the user's organization, oldest first."""
     organization = organization_of(user)
-    return paginate(User.objects(organization=organization).order_by("created_at"), page, limit)
+    # _id breaks ties: members created in the same millisecond keep one order from page to page.
+    return paginate(User.objects(organization=organization).order_by("created_at", "id"), page, limit)
 
 
 def set_organization_status(actor, organization_id, is_active):

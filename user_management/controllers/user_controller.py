@@ -2,7 +2,7 @@
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
-from servicekit import names
+from servicekit import contract
 
 from ..exceptions import Conflict, InvalidInput
 from ..models import User
@@ -24,8 +24,9 @@ def create_super_admin(email, password, first_name=None, last_name=None):
     Names not given are the placeholders "Super Admin", which are nobody's name, so the password is
     checked only against the names given.
     """
+    valid_name = contract.name_validators(contract.NAME_MAX_LENGTH)
     errors = {field: found for field, value in (("firstName", first_name), ("lastName", last_name))
-              if value is not None and (found := names.problems(value, names.PERSON_NAME))}
+              if value is not None and (found := contract.problems(value, valid_name))}
     if errors:
         raise InvalidInput("Invalid name", errors)
     check_new_password(password, email, first_name, last_name, message="Password does not meet the policy")

@@ -11,7 +11,12 @@ from .two_factor import PasswordResetToken, TwoFactorChallenge
 from .user import User
 from .webauthn_credential import PasskeyChallenge, WebAuthnCredential
 
+# Every collection of the service: start-up creates their indexes, `flask sync-indexes` updates them.
+DOCUMENTS = (User, Organization, Invite, RefreshToken, EmailOutbox, TwoFactorChallenge, PasswordResetToken, Throttle,
+             Lockout, AuditEvent, WebAuthnCredential, PasskeyChallenge)
+
 __all__ = [
+    "DOCUMENTS",
     "AuditEvent",
     "EmailOutbox",
     "Invite",

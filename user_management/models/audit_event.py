@@ -67,6 +67,7 @@ class AuditEvent(Document):
 
     meta = {
         "collection": "audit_events",
+        "auto_create_index": False,
         "indexes": [
             "-created_at",
             ("organization_id", "-created_at"),

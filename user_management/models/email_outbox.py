@@ -36,7 +36,7 @@ class EmailOutbox(Document):
     created_at = DateTimeField(default=utcnow, db_field="createdAt")
     sent_at = DateTimeField(null=True, db_field="sentAt")
 
-    meta = {"collection": "emailoutbox", "indexes": [("status", "next_attempt_at")]}
+    meta = {"collection": "emailoutbox", "auto_create_index": False, "indexes": [("status", "next_attempt_at")]}
 
     @classmethod
     def lease(cls, duration, job_id=None, now=None):
@@ -76,3 +76,9 @@ class EmailOutbox(Document):
             set__status=DEAD if dead else PENDING, set__next_attempt_at=retry_at, set__lease_until=None,
             set__lease_token=None, set__last_error=error,
         ))
+
+    @classmethod
+    def cancel(cls, job_id):
+        """Stop a job that is queued but not handed over yet (its link died); True when cancelled."""
+        return cls.objects(id=job_id, status=PENDING).update_one(
+            set__status=DEAD, set__context={}, set__last_error="cancelled") > 0

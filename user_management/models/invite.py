@@ -1,5 +1,14 @@
 """Invite: the only way an account comes into being."""
-from mongoengine import DateTimeField, Document, EmailField, IntField, ReferenceField, StringField
+from mongoengine import (
+    DateTimeField,
+    Document,
+    EmailField,
+    EmbeddedDocument,
+    EmbeddedDocumentField,
+    IntField,
+    ReferenceField,
+    StringField,
+)
 from mongoengine.queryset.visitor import Q
 
 from ..utils.roles import ROLES
@@ -9,7 +18,21 @@ PENDING = "pending"
 ACCEPTED = "accepted"
 REVOKED = "revoked"
 EXPIRED = "expired"
-STORED_STATUSES = (PENDING, ACCEPTED, REVOKED)
+# "expired" is stored only when a newer invite replaces an expired one (see `retire_expired`).
+STORED_STATUSES = (PENDING, ACCEPTED, REVOKED, EXPIRED)
+
+
+class PendingAccount(EmbeddedDocument):
+    """The account an acceptance is creating, kept on the invite until the user exists.
+
+    A crash between accepting the invite and creating its user leaves this behind; once
+    `lease_until` has passed, a retry with the same token finishes the work.
+    """
+
+    password_hash = StringField(required=True, db_field="password")
+    first_name = StringField(required=True, db_field="firstName")
+    last_name = StringField(required=True, db_field="lastName")
+    lease_until = DateTimeField(required=True, db_field="leaseUntil")
 
 # What became of the invite's latest email: waiting in the outbox (or being retried), accepted by
 # notifications, or refused for good (the outbox row is dead; resending tries again).
@@ -23,7 +46,7 @@ class Invite(Document):
     """A single-use, expiring invitation for one email address and one role.
 
     Stored status is pending, accepted or revoked; "expired" is derived from
-    `expires_at` so no sweeper is needed. The token itself is never stored,
+    `expires_at` so no sweeper is needed (stored only by `retire_expired`). The token itself is never stored,
     only its digest.
     """
 
@@ -36,6 +59,11 @@ class Invite(Document):
     expires_at = DateTimeField(required=True, db_field="expiresAt")
     accepted_at = DateTimeField(null=True, db_field="acceptedAt")
     accepted_user = ReferenceField("User", null=True, db_field="acceptedUser")
+    # Set from acceptance until the account exists (the user's id is the invite's id).
+    pending_account = EmbeddedDocumentField(PendingAccount, null=True, db_field="pendingAccount")
+    # Set while the invite is being written and its email queued; a draft cannot be accepted.
+    # A crash leaves it set; once it has passed, a new invite for the address discards the draft.
+    draft_until = DateTimeField(null=True, db_field="draftUntil")
     revoked_at = DateTimeField(null=True, db_field="revokedAt")
     revoked_by = ReferenceField("User", null=True, db_field="revokedBy")
     send_count = IntField(default=1, db_field="sendCount")
@@ -48,7 +76,16 @@ class Invite(Document):
 
     meta = {
         "collection": "invites",
-        "indexes": ["token_hash", "email", ("invited_by", "-created_at"), "organization"],
+        "auto_create_index": False,
+        "indexes": [
+            "token_hash",
+            "email",
+            ("invited_by", "-created_at"),
+            "organization",
+            # The database, not a check-then-insert, keeps one pending invite per address.
+            {"fields": ["email", "status"], "unique": True, "partialFilterExpression": {"status": PENDING},
+             "name": "one_pending_invite_per_email"},
+        ],
         "ordering": ["-created_at"],
     }
 
@@ -59,25 +96,63 @@ class Invite(Document):
         return self.status
 
     def is_usable(self, now=None):
-        """True while the invite can still be accepted."""
-        return self.effective_status(now) == PENDING
+        """True while the invite can still be accepted: pending, unexpired, and its email queued."""
+        return self.effective_status(now) == PENDING and self.draft_until is None
 
     @classmethod
     def usable_filter(cls, now=None):
         """Query filter matching invites that can still be accepted."""
-        return {"status": PENDING, "expires_at__gt": now or utcnow()}
+        return {"status": PENDING, "expires_at__gt": now or utcnow(), "draft_until": None}
 
     @classmethod
-    def accept(cls, token_hash, now=None):
-        """Mark the usable invite of `token_hash` accepted, once: the invite, or None (of two accepts, one wins)."""
+    def retire_expired(cls, email, now):
+        """Store "expired" on this address's expired pending invites, so they make way for a new one."""
+        cls.objects(email=email, status=PENDING, expires_at__lte=now).update(set__status=EXPIRED, set__updated_at=now)
+
+    @classmethod
+    def abandoned_drafts(cls, now, **filters):
+        """Drafts whose writing was abandoned (a crash) before `now`, optionally filtered."""
+        return list(cls.objects(status=PENDING, draft_until__lte=now, **filters))
+
+    def discard(self):
+        """Delete this abandoned draft; False when it was completed or discarded meanwhile."""
+        return type(self).objects(id=self.id, status=PENDING, draft_until=self.draft_until).delete() > 0
+
+    def publish(self):
+        """The invite's email is queued: it is no longer a draft and can be accepted."""
+        type(self).objects(id=self.id).update_one(unset__draft_until=True)
+        self.draft_until = None
+
+    def acceptance_abandoned(self, now):
+        """True when an acceptance was committed but its account not finished, and its lease has passed."""
+        return self.status == ACCEPTED and self.pending_account is not None and self.pending_account.lease_until <= now
+
+    def take_over_acceptance(self, account):
+        """Finish an abandoned acceptance with `account`; None when another retry took it first."""
+        return type(self).objects(
+            id=self.id, status=ACCEPTED, pending_account__lease_until=self.pending_account.lease_until
+        ).modify(new=True, set__pending_account=account)
+
+    def complete_acceptance(self, user):
+        """The account exists: link it and forget the pending account (password hash included)."""
+        type(self).objects(id=self.id, status=ACCEPTED).update_one(set__accepted_user=user,
+                                                                   unset__pending_account=True)
+
+    @classmethod
+    def accept(cls, token_hash, account, now=None):
+        """Accept the usable invite of `token_hash`, once, storing the `account` (a PendingAccount) it is creating.
+
+        The invite, or None when it is not usable (of two accepts, one wins).
+        """
         now = now or utcnow()
         return cls.objects(token_hash=token_hash, **cls.usable_filter(now)).modify(
-            new=True, set__status=ACCEPTED, set__accepted_at=now, set__updated_at=now
+            new=True, set__status=ACCEPTED, set__accepted_at=now, set__updated_at=now, set__pending_account=account
         )
 
     def reopen(self):
         """Undo an acceptance whose account could not be created, so the link works again."""
-        type(self).objects(id=self.id, status=ACCEPTED).update_one(set__status=PENDING, set__accepted_at=None)
+        type(self).objects(id=self.id, status=ACCEPTED, pending_account__ne=None).update_one(
+            set__status=PENDING, unset__accepted_at=True, unset__pending_account=True)
 
     def revoke(self, by, now=None):
         """Revoke a pending invite: the revoked invite, or None when it was not pending."""
@@ -87,17 +162,19 @@ class Invite(Document):
         )
 
     def renew(self, token_hash, expires_at, now=None, interval=None):
-        """Give a pending (or expired) invite a new token and expiry: the renewed invite, or None when not pending.
+        """Give a pending or expired invite a new token and expiry: the renewed invite, or None when neither.
 
+        An invite a newer one replaced is stored "expired"; renewing makes it pending again,
+        which the unique index refuses (NotUniqueError) while another invite for the address is pending.
         With `interval`, also None when the last email went out less than `interval` ago (one atomic check).
         """
         now = now or utcnow()
-        queryset = type(self).objects(id=self.id, status=PENDING)
+        queryset = type(self).objects(id=self.id, status__in=(PENDING, EXPIRED))
         if interval is not None:
             queryset = queryset.filter(Q(last_sent_at=None) | Q(last_sent_at__lte=now - interval))
         return queryset.modify(
-            new=True, set__token_hash=token_hash, set__expires_at=expires_at, set__updated_at=now,
-            set__last_sent_at=now, inc__send_count=1,
+            new=True, set__status=PENDING, set__token_hash=token_hash, set__expires_at=expires_at,
+            set__updated_at=now, set__last_sent_at=now, unset__draft_until=True, inc__send_count=1,
         )
 
     def track_email(self, job_id):

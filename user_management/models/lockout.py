@@ -25,7 +25,8 @@ class Lockout(Document):
     # Forgotten (count and level) this long after the last failure; the TTL index removes it.
     expires_at = DateTimeField(required=True, db_field="expiresAt")
 
-    meta = {"collection": "lockouts", "indexes": ["key", {"fields": ["expires_at"], "expireAfterSeconds": 0}]}
+    meta = {"collection": "lockouts", "auto_create_index": False,
+            "indexes": ["key", {"fields": ["expires_at"], "expireAfterSeconds": 0}]}
 
     @classmethod
     def locked_for(cls, key, now=None):

@@ -25,6 +25,7 @@ class RefreshToken(Document):
 
     meta = {
         "collection": "refreshtokens",
+        "auto_create_index": False,
         "indexes": [
             "token_hash",
             "family",

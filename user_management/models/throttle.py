@@ -18,7 +18,8 @@ class Throttle(Document):
     count = IntField(default=0)
     expires_at = DateTimeField(required=True, db_field="expiresAt")
 
-    meta = {"collection": "throttles", "indexes": ["key", {"fields": ["expires_at"], "expireAfterSeconds": 0}]}
+    meta = {"collection": "throttles", "auto_create_index": False,
+            "indexes": ["key", {"fields": ["expires_at"], "expireAfterSeconds": 0}]}
 
     @classmethod
     def _retry_after(cls, key, now):

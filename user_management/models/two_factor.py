@@ -43,6 +43,7 @@ class TwoFactorChallenge(Document):
 
     meta = {
         "collection": "twofactorchallenges",
+        "auto_create_index": False,
         "indexes": [
             ("user", "purpose", "status", "-created_at"),
             # Kept a day past expiry for investigation, then dropped by MongoDB.
@@ -144,5 +145,6 @@ class PasswordResetToken(Document):
 
     meta = {
         "collection": "passwordresettokens",
+        "auto_create_index": False,
         "indexes": ["token_hash", "user", {"fields": ["expires_at"], "expireAfterSeconds": 24 * 3600}],
     }

@@ -12,7 +12,7 @@ from mongoengine import (
 
 from mongoengine.queryset.visitor import Q
 
-from servicekit.names import PERSON_NAME_MAX_LENGTH
+from servicekit.contract import NAME_MAX_LENGTH
 
 from ..exceptions import InvalidInput
 from ..utils.roles import ROLES, is_staff
@@ -25,8 +25,8 @@ class User(Document):
 
     email = EmailField(required=True, unique=True)
     password_hash = StringField(required=True, db_field="password")
-    first_name = StringField(required=True, max_length=PERSON_NAME_MAX_LENGTH, db_field="firstName")
-    last_name = StringField(required=True, max_length=PERSON_NAME_MAX_LENGTH, db_field="lastName")
+    first_name = StringField(required=True, max_length=NAME_MAX_LENGTH, db_field="firstName")
+    last_name = StringField(required=True, max_length=NAME_MAX_LENGTH, db_field="lastName")
     role = StringField(required=True, choices=ROLES)
     organization = ReferenceField("Organization", null=True)
     # Staff choose their own second factor; organization members follow the organization.
@@ -47,7 +47,7 @@ class User(Document):
     created_at = DateTimeField(default=utcnow, db_field="createdAt")
     updated_at = DateTimeField(default=utcnow, db_field="updatedAt")
 
-    meta = {"collection": "users", "indexes": ["email", "organization", "role"]}
+    meta = {"collection": "users", "auto_create_index": False, "indexes": ["email", "organization", "role"]}
 
     def clean(self):
         """Enforce: staff have no organization, organization roles have one."""

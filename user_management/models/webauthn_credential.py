@@ -28,7 +28,7 @@ class WebAuthnCredential(Document):
     created_at = DateTimeField(default=utcnow, db_field="createdAt")
     last_used_at = DateTimeField(null=True, db_field="lastUsedAt")
 
-    meta = {"collection": "webauthn_credentials", "indexes": ["user", "credential_id"], "ordering": ["created_at"]}
+    meta = {"collection": "webauthn_credentials", "auto_create_index": False, "indexes": ["user", "credential_id"], "ordering": ["created_at"]}
 
     @property
     def user_id(self):
@@ -64,6 +64,7 @@ class PasskeyChallenge(Document):
 
     meta = {
         "collection": "passkey_challenges",
+        "auto_create_index": False,
         "indexes": ["challenge", {"fields": ["expires_at"], "expireAfterSeconds": 3600}],
     }
 

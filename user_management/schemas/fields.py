@@ -1,7 +1,7 @@
 """Field types shared by the schemas."""
 from marshmallow import ValidationError, fields, validate
 
-from servicekit.names import EMAIL_LENGTH, PERSON_NAME
+from servicekit.contract import NAME_MAX_LENGTH, email_length, name_validators
 
 from ..utils.passwords import MAX_LENGTH, policy_problems
 from ..utils.timeutil import isoformat
@@ -12,7 +12,7 @@ class NormalizedEmail(fields.Email):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.validators.append(EMAIL_LENGTH)
+        self.validators.append(email_length)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
@@ -32,8 +32,8 @@ class Password(fields.String):
 
 
 def name_field(data_key, required=True):
-    """A person's first or last name: the definition notifications' e-mails accept too (servicekit.names)."""
-    return fields.String(required=required, data_key=data_key, validate=PERSON_NAME)
+    """A person's first or last name."""
+    return fields.String(required=required, data_key=data_key, validate=name_validators(NAME_MAX_LENGTH))
 
 
 def given_password(data_key="password"):

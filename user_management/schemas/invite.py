@@ -1,7 +1,7 @@
 """Request schemas of the invite endpoints."""
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError
 
-from servicekit.names import ORGANIZATION_NAME
+from servicekit.contract import ORGANIZATION_NAME_MAX_LENGTH, name_validators
 
 from ..models.invite import ACCEPTED, EXPIRED, PENDING, REVOKED
 from ..utils.roles import CLIENT_ADMIN, ROLES
@@ -13,7 +13,8 @@ class InviteCreateSchema(Schema):
 
     email = NormalizedEmail(required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    organization_name = fields.String(data_key="organizationName", validate=ORGANIZATION_NAME)
+    organization_name = fields.String(data_key="organizationName",
+                                      validate=name_validators(ORGANIZATION_NAME_MAX_LENGTH))
 
     @validates_schema
     def _organization_name_for_client_admin(self, data, **kwargs):

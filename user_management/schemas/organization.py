@@ -1,7 +1,7 @@
 """Request schemas of the organization and user endpoints."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from servicekit.names import ORGANIZATION_NAME
+from servicekit.contract import ORGANIZATION_NAME_MAX_LENGTH, name_validators
 
 from ..models.organization import TWO_FACTOR_METHODS
 from .fields import StrictBoolean
@@ -10,7 +10,7 @@ from .fields import StrictBoolean
 class OrganizationUpdateSchema(Schema):
     """PUT /api/organization."""
 
-    name = fields.String(validate=ORGANIZATION_NAME)
+    name = fields.String(validate=name_validators(ORGANIZATION_NAME_MAX_LENGTH))
     two_factor_method = fields.String(data_key="twoFactorMethod", validate=validate.OneOf(TWO_FACTOR_METHODS))
 
     @validates_schema

@@ -8,6 +8,7 @@ import logging
 from datetime import timedelta
 
 from flask import current_app, has_request_context, request
+from mongoengine.errors import NotUniqueError
 
 from servicekit.observability import current_request_id
 
@@ -46,16 +47,18 @@ def _organization_id(organization, *users):
     return None
 
 
-def record(event_type, actor=None, target=None, organization=None, details=None):
+def record(event_type, actor=None, target=None, organization=None, details=None, event_id=None):
     """Store one audit event; the organization (object, id, or "" for none) defaults to the target's, then the actor's.
 
     A failure to write is logged, never raised: the action it describes already happened.
+    With an `event_id` a retried step records its event once: a second write is skipped.
     """
     now = utcnow()
     client = client_context()
     clean = {key: value for key, value in (details or {}).items() if key not in SECRET_KEYS}
     try:
         event = AuditEvent(
+            id=event_id,
             type=event_type,
             actor_id=_id(actor),
             actor_email=getattr(actor, "email", None),
@@ -68,7 +71,9 @@ def record(event_type, actor=None, target=None, organization=None, details=None)
             details=clean,
             created_at=now,
             expires_at=now + timedelta(days=current_app.config["AUDIT_RETENTION_DAYS"]),
-        ).save()
+        ).save(force_insert=True)
+    except NotUniqueError:
+        return AuditEvent.objects(id=event_id).first()
     except Exception:  # the audit log must not turn a done action into a 500
         log.exception("audit event not stored", extra={"event_type": event_type})
         return None

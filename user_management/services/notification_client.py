@@ -12,6 +12,9 @@ from datetime import timedelta
 
 import requests
 from flask import current_app, g, has_request_context
+from mongoengine.errors import NotUniqueError
+
+from servicekit.contract import IDEMPOTENCY_KEY_HEADER, SERVICE_TOKEN_HEADER
 
 from ..models import EmailOutbox, Invite
 from ..models.email_outbox import DEAD
@@ -28,20 +31,36 @@ MAX_BACKOFF = timedelta(hours=1)
 REFUSED_FOR_GOOD = {400, 409, 413, 415, 422}
 
 
-def queue_email(to, template, context, invite=None):
-    """Store an email in the outbox and try to hand it over at once; returns the outbox row.
+def queue_email(to, template, context, key=None, deliver=True, invite=None):
+    """Store an email in the outbox and (unless `deliver` is false) try to hand it over at once; returns the row.
 
-    With `invite`, the invite tracks this email's outcome (queued, sent, failed).
+    With a `key` (an ObjectId) the row's id is the key, so queueing again after a crash
+    stores nothing new: the row already there is returned and delivered as usual. With `invite`,
+    the invite tracks this email's outcome (queued, sent, failed).
     """
     request_id = g.get("request_id") if has_request_context() else None
-    job = EmailOutbox(to=to, template=template, context=context, request_id=request_id,
-                      invite_id=str(invite.id) if invite is not None else None).save()
+    try:
+        job = EmailOutbox(id=key, to=to, template=template, context=context, request_id=request_id,
+                          invite_id=str(invite.id) if invite is not None else None).save(force_insert=True)
+    except NotUniqueError:
+        return EmailOutbox.objects.get(id=key)
     if invite is not None:
         invite.track_email(job.id)
+    if deliver:
+        deliver_now(job)
+    return job
+
+
+def deliver_now(job):
+    """Try to hand one queued email over now; the sweeper retries when this fails."""
     leased = EmailOutbox.lease(LEASE, job_id=job.id)
     if leased is not None:
         _deliver(leased)
-    return job
+
+
+def cancel_email(key):
+    """Stop an email that was queued but not handed over yet (its link died); True when cancelled."""
+    return EmailOutbox.cancel(key)
 
 
 def deliver_due(limit=100):
@@ -70,7 +89,8 @@ def dead_emails(limit=1000):
 def _hand_over(job):
     """POST one job to notifications: (None, False) when accepted, else (what went wrong, whether it is for good)."""
     config = current_app.config
-    headers = {"X-Service-Token": config["NOTIFICATIONS_SERVICE_TOKEN"] or "", "Idempotency-Key": str(job.id)}
+    headers = {SERVICE_TOKEN_HEADER: config["NOTIFICATIONS_SERVICE_TOKEN"] or "",
+               IDEMPOTENCY_KEY_HEADER: str(job.id)}
     if job.request_id:
         headers["X-Request-ID"] = job.request_id
     try:

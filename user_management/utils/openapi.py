@@ -1,20 +1,19 @@
-"""The OpenAPI document of user_management (`GET /api/openapi.json`) and, outside production, `/api/docs`.
+"""user_management's OpenAPI document: what it says of the service as a whole.
 
-Routes declare their contract with `@api_doc(...)` right under their `@bp.<method>(...)` line;
-see `servicekit.openapi` for what is generated from it.
+Each route declares its own contract with `api_doc` (imported from here); `servicekit.openapi`
+builds the document from those declarations and serves it.
 """
-from servicekit.openapi import DOCS_CSP, ApiDocConfig, api_doc, init_api_docs, undocumented_routes
+from servicekit.openapi import ApiDocConfig, api_doc, init_api_docs  # noqa: F401 (api_doc)
+from servicekit.swagger_ui import DOCS_CSP
 
 from ..extensions import talisman
 
-__all__ = ["api_doc", "init_app", "undocumented_routes"]
-
-BEARER_SCHEME = ("bearerAuth", {
+BEARER_AUTH = {
     "type": "http",
     "scheme": "bearer",
     "bearerFormat": "JWT",
     "description": "`Authorization: Bearer <accessToken>` from login, refresh or a finished second factor",
-})
+}
 DESCRIPTION = (
     "Invite-only user management: users, roles, organizations, invites, login with JWT access tokens and "
     "rotating refresh tokens, two-factor authentication. Every error answers "
@@ -23,10 +22,7 @@ DESCRIPTION = (
 
 
 def init_app(app):
-    """Serve the document; the interactive page only when not in production."""
-    config = ApiDocConfig(title="user_management API", version="1.0.0", description=DESCRIPTION,
-                          security_scheme=BEARER_SCHEME, rate_limited=True,
-                          prefixes=("/api", "/health", "/.well-known"))
-    interactive = app.config["ENV_NAME"] != "production"
-    init_api_docs(app, config, interactive=interactive,
-                  csp_decorator=talisman(content_security_policy=DOCS_CSP))
+    """Serve the document, and outside production the Swagger UI page under its own CSP (set by Talisman)."""
+    document = ApiDocConfig("user_management API", DESCRIPTION, security_scheme=("bearerAuth", BEARER_AUTH),
+                            prefixes=("/api", "/health", "/.well-known"))
+    init_api_docs(app, document, csp_decorator=talisman(content_security_policy=DOCS_CSP))

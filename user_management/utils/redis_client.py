@@ -8,6 +8,7 @@ through its own storage URI (RATELIMIT_STORAGE_URI, set by the factory).
 import redis
 from flask import current_app
 from flask_socketio import SocketIO
+from socketio import RedisManager
 
 TIMEOUT_SECONDS = 2
 
@@ -28,8 +29,15 @@ def get_redis():
 
 def socketio_emitter():
     """Return the app's write-only Socket.IO client on the Redis message queue (created on first use)."""
-    return _per_app("socketio_emitter", lambda config: SocketIO(
-        message_queue=config["REDIS_URL"], channel=config["SOCKETIO_CHANNEL"], async_mode="threading"))
+    return _per_app("socketio_emitter", _build_emitter)
+
+
+def _build_emitter(config):
+    # The queue is built here only to give it Redis timeouts: a Redis that is down or
+    # unreachable then costs an emit seconds, never a hung request.
+    queue = RedisManager(config["REDIS_URL"], channel=config["SOCKETIO_CHANNEL"], write_only=True,
+                         redis_options={"socket_connect_timeout": TIMEOUT_SECONDS, "socket_timeout": TIMEOUT_SECONDS})
+    return SocketIO(message_queue=config["REDIS_URL"], client_manager=queue, async_mode="threading")
 
 
 def redis_is_up():

@@ -1,12 +1,7 @@
 """The role hierarchy: who outranks whom and who may invite whom."""
+# The roles themselves are part of the contract with notifications; re-exported for this service.
+from servicekit.contract import CLIENT_ADMIN, CLIENT_USER, OPERATOR, ROLES, SITE_ADMIN, SUPER_ADMIN  # noqa: F401
 
-SUPER_ADMIN = "super_admin"
-SITE_ADMIN = "site_admin"
-OPERATOR = "operator"
-CLIENT_ADMIN = "client_admin"
-CLIENT_USER = "client_user"
-
-ROLES = (SUPER_ADMIN, SITE_ADMIN, OPERATOR, CLIENT_ADMIN, CLIENT_USER)
 STAFF_ROLES = (SUPER_ADMIN, SITE_ADMIN, OPERATOR)
 
 RANK = {role: len(ROLES) - index for index, role in enumerate(ROLES)}

@@ -8,9 +8,10 @@ logged and never fails the request.
 """
 import logging
 
+from servicekit import contract
+
 from .redis_client import socketio_emitter
 from .roles import CLIENT_ADMIN, roles_above
-from .timeutil import isoformat, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +25,7 @@ def _emit(event, payload, room):
 
 def notify_user(user_id, notification_type, message, data=None):
     """Send a `notification` event to one user's sockets."""
-    payload = {"type": notification_type, "message": message, "timestamp": isoformat(utcnow()), "data": data or {}}
-    _emit("notification", payload, f"user:{user_id}")
+    _emit(contract.NOTIFICATION, contract.notification(notification_type, message, data), contract.user_room(user_id))
 
 
 def broadcast_invite_status(invite):
@@ -37,10 +37,10 @@ def broadcast_invite_status(invite):
         "role": invite.role,
         "status": invite.effective_status(),
         "organization": organization_id,
-        "timestamp": isoformat(utcnow()),
+        "timestamp": contract.timestamp(),
     }
-    rooms = [f"role:{role}" for role in roles_above(invite.role) if role != CLIENT_ADMIN]
+    rooms = [contract.role_room(role) for role in roles_above(invite.role) if role != CLIENT_ADMIN]
     if organization_id:
-        rooms.append(f"org:{organization_id}:{CLIENT_ADMIN}")
+        rooms.append(contract.org_room(organization_id, CLIENT_ADMIN))
     for room in rooms:
-        _emit("inviteStatusUpdate", payload, room)
+        _emit(contract.INVITE_STATUS_UPDATE, payload, room)

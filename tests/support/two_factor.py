@@ -1,11 +1,11 @@
-"""Helpers shared by the second-factor and password tests of user_management."""
+"""Login and second-factor calls through the Flask test client (user_management and web tests)."""
 import time
 from contextlib import contextmanager
 
 import pyotp
 import time_machine
 
-from conftest import PASSWORD
+from .factory import PASSWORD
 
 
 def login(client, email, password=PASSWORD, **kwargs):
@@ -28,24 +28,20 @@ def wrong(code):
     return f"{(int(code) + 1) % 1_000_000:06d}"
 
 
+def _verify(client, path, field, code, token, user_id):
+    """POST a second-factor code with a twoFactorToken and/or a userId."""
+    ids = {"twoFactorToken": token, "userId": user_id}
+    return client.post(path, json={field: code, **{key: value for key, value in ids.items() if value}})
+
+
 def verify_otp(client, code, token=None, user_id=None):
     """POST /api/auth/verify-otp with a twoFactorToken or a userId."""
-    body = {"otp": code}
-    if token:
-        body["twoFactorToken"] = token
-    if user_id:
-        body["userId"] = user_id
-    return client.post("/api/auth/verify-otp", json=body)
+    return _verify(client, "/api/auth/verify-otp", "otp", code, token, user_id)
 
 
 def verify_totp(client, code, token=None, user_id=None):
     """POST /api/auth/verify-totp with a twoFactorToken or a userId."""
-    body = {"token": code}
-    if token:
-        body["twoFactorToken"] = token
-    if user_id:
-        body["userId"] = user_id
-    return client.post("/api/auth/verify-totp", json=body)
+    return _verify(client, "/api/auth/verify-totp", "token", code, token, user_id)
 
 
 @contextmanager

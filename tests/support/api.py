@@ -1,22 +1,45 @@
-"""Helpers for end-to-end test bodies: the user_management HTTP API, received e-mails, process logs.
+"""The user_management HTTP API of a real process, driven with `requests` (end-to-end and browser tests).
 
-Everything goes over real HTTP to real processes; nothing here touches a database.
+Everything goes over real HTTP; nothing here touches a database.
 """
-import json
 import re
 from datetime import datetime
 from urllib.parse import parse_qs, urlparse
 
-import redis
 import requests
 
-from support.processes import read_log, wait_until
+from .smtp import html_part, messages, text_part, wait_for_message
 
 ADMIN_EMAIL = "root@example.test"
 ADMIN_PASSWORD = "Quartz-Lantern-Orbit-93"
+INVITEE_PASSWORD = "Lantern-Quartz-Orbit-7"
 FRONTEND_URL = "http://localhost:3000"
+# The browser origin tests connect Socket.IO from (listed in CORS_ORIGIN).
+FRONTEND_ORIGIN = "http://localhost:5173"
+
+
+def notifications_env(prefix, smtp_port, user_management_port, redis_url, service_token):
+    """Environment of a notifications process: its own key prefix and channel, um's public keys, the test SMTP."""
+    return {
+        "APP_ENV": "development",
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": f"{prefix}-notif",
+        "SHARED_KEY_PREFIX": prefix,
+        "SOCKETIO_CHANNEL": f"{prefix}-socketio",
+        "JWKS_URL": f"http://127.0.0.1:{user_management_port}/.well-known/jwks.json",
+        "JWT_ISSUER": FRONTEND_URL,
+        "JWT_AUDIENCE": FRONTEND_URL,
+        "NOTIFICATIONS_SERVICE_TOKEN": service_token,
+        "CORS_ORIGIN": FRONTEND_ORIGIN,
+        "MAIL_BACKEND": "smtp",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "SMTP_FROM": "no-reply@example.com",
+        "EMAIL_POLL_SECONDS": "0.2",
+        "EMAIL_RETRY_BASE_SECONDS": "0.2",
+        "EMAIL_RETRY_MAX_SECONDS": "1",
+    }
 HTTP_TIMEOUT = 10
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 SUBJECT_INVITE = "You're invited to User Management"
 SUBJECT_OTP = "Your User Management sign-in code"
@@ -24,7 +47,7 @@ LINK = re.compile(r"https?://[^\s\"'<>]+")
 
 
 class Api:
-    """The user_management HTTP API of one process, driven with `requests`."""
+    """The user_management HTTP API of one process."""
 
     def __init__(self, url):
         self.url = url
@@ -56,7 +79,7 @@ class Api:
         assert challenge["requiresTwoFactor"] is True, challenge
         assert "accessToken" not in challenge
         message = wait_for_message(smtp, email, SUBJECT_OTP, count=already + 1, timeout=timeout)
-        code = re.search(r"^\s*(\d{6})\s*$", text_part(message), re.M).group(1)
+        code = otp_code(message)
         response = self.request("POST", "/api/auth/verify-otp",
                                 json={"twoFactorToken": challenge["twoFactorToken"], "otp": code})
         assert response.status_code == 200, response.text
@@ -71,51 +94,24 @@ class Api:
         assert response.status_code == 201, response.text
         return response.json()["invite"]
 
-    def accept_invite(self, invite_token, password, first_name="Bea", last_name="Invitee", request_id=None):
+    def accept_invite(self, invite_token, password=INVITEE_PASSWORD, first_name="Bea", last_name="Invitee",
+                      request_id=None):
         """Accept an invite (asserting 201); return the new `user` object."""
         body = {"token": invite_token, "firstName": first_name, "lastName": last_name, "password": password}
         response = self.request("POST", "/api/invites/accept", request_id=request_id, json=body)
         assert response.status_code == 201, response.text
         return response.json()["user"]
 
-    def onboard(self, smtp, inviter_token, email, role, password, organization_name=None):
+    def onboard(self, smtp, inviter_token, email, role, password=INVITEE_PASSWORD, organization_name=None):
         """Invite `email`, take the token from the e-mail it receives, accept; return (user, invite)."""
         invite = self.create_invite(inviter_token, email, role, organization_name)
         token = invite_token(wait_for_message(smtp, email, SUBJECT_INVITE))
         return self.accept_invite(token, password, first_name=role.replace("_", " ").title()), invite
 
 
-# --- received e-mails ------------------------------------------------------------------------
-
-
-def messages(smtp, to=None, subject=None):
-    """Messages the SMTP server received, optionally only those to `to` and/or with `subject`."""
-    return [
-        message for message in list(smtp.messages)
-        if (to is None or message["To"] == to) and (subject is None or message["Subject"] == subject)
-    ]
-
-
-def wait_for_message(smtp, to, subject=None, count=1, timeout=10):
-    """Wait until `count` matching messages arrived; return the last one (fail with what did arrive)."""
-    found = wait_until(lambda: len(messages(smtp, to, subject)) >= count, timeout=timeout)
-    received = [(m["To"], m["Subject"]) for m in smtp.messages]
-    assert found, f"no {subject!r} e-mail #{count} to {to} within {timeout}s; received: {received}"
-    return messages(smtp, to, subject)[count - 1]
-
-
-def text_part(message):
-    """The text/plain body."""
-    part = message.get_body(("plain",))
-    assert part is not None, "no text/plain part"
-    return part.get_content()
-
-
-def html_part(message):
-    """The text/html body."""
-    part = message.get_body(("html",))
-    assert part is not None, "no text/html part"
-    return part.get_content()
+def otp_code(message):
+    """The 6-digit code of an OTP e-mail."""
+    return re.search(r"^\s*(\d{6})\s*$", text_part(message), re.M).group(1)
 
 
 def invite_token(message):
@@ -138,68 +134,7 @@ def invite_token(message):
     return token
 
 
-# --- Socket.IO clients --------------------------------------------------------------------------
-
-
-def events(client, name, **match):
-    """Payloads of `name` events the client received whose fields equal `match`."""
-    return [
-        data for event, data in list(client.received)
-        if event == name and all(data.get(key) == value for key, value in match.items())
-    ]
-
-
-def wait_for_event(client, name, timeout=10, **match):
-    """Wait for one `name` event matching `match`; return its payload (fail with what did arrive)."""
-    found = wait_until(lambda: events(client, name, **match), timeout=timeout)
-    assert found, f"no {name} {match} within {timeout}s; received: {client.received}"
-    return found[0]
-
-
 def assert_iso_utc(timestamp):
     """An ISO-8601 UTC timestamp such as 2026-01-01T00:00:00.000Z."""
     assert isinstance(timestamp, str) and timestamp.endswith("Z"), timestamp
     datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-
-
-# --- process logs -----------------------------------------------------------------------------
-
-
-def json_log_lines(process):
-    """Every complete log line that starts with "{", parsed; a line that is not valid JSON fails the test."""
-    text = read_log(process)
-    lines = text.split("\n")[:-1]  # the last piece may be a line still being written
-    parsed = []
-    for line in lines:
-        if line.startswith("{"):
-            try:
-                parsed.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise AssertionError(f"log line is not JSON ({exc}): {line!r}") from None
-    return parsed
-
-
-def access_lines(process, path=None, request_id=None):
-    """JSON access-log lines, optionally for one route pattern and/or request id."""
-    return [
-        line for line in json_log_lines(process)
-        if line.get("logger") == "access"
-        and (path is None or line.get("path") == path)
-        and (request_id is None or line.get("request_id") == request_id)
-    ]
-
-
-def wait_for_subscribers(channel, count, timeout=5):
-    """Wait until `count` processes listen on the Socket.IO Redis channel.
-
-    A notifications process subscribes in the background on its first Socket.IO
-    connection; an event published before that is dropped, so a test syncs here
-    before it triggers one.
-    """
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        listening = wait_until(lambda: dict(client.pubsub_numsub(channel)).get(channel.encode(), 0) >= count,
-                               timeout=timeout)
-        assert listening, f"fewer than {count} subscriber(s) on {channel}: {client.pubsub_numsub(channel)}"
-    finally:
-        client.close()

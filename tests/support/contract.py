@@ -1,4 +1,4 @@
-"""Contract tests: Schemathesis generates requests from each service's own OpenAPI document.
+"""Shared by the contract tests: Schemathesis generates requests from each service's own OpenAPI document.
 
 The apps under test are the real ones (real Redis, mongomock or MONGODB_URI, every hook,
 Talisman, CORS, JWT checks) with rate limiting off, so the generated requests are not turned
@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
-CONFIG_PATH = Path(__file__).with_name("schemathesis.toml")
+CONFIG_PATH = Path(__file__).resolve().parents[1] / "contract" / "schemathesis.toml"
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
 
 
@@ -23,13 +23,8 @@ def contract_config():
 
 
 # Bounded and reproducible: the same examples on every run, no per-example deadline (bcrypt, Redis).
-contract_settings = settings(
-    max_examples=MAX_EXAMPLES,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+contract_settings = settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
+                             suppress_health_check=list(HealthCheck))
 
 
 class LiveApp:
