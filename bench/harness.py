@@ -60,7 +60,8 @@ class Run:
     def env(self, **extra):
         """The environment of a process: development config, this run's Redis and channel, no MONGODB_URI."""
         env = {k: v for k, v in os.environ.items() if k not in {"MONGODB_URI", "FLASK_APP"}}
-        env.update(APP_ENV="development", REDIS_URL=REDIS_URL, SOCKETIO_CHANNEL=self.channel)
+        env.update(APP_ENV="development", REDIS_URL=REDIS_URL, SOCKETIO_CHANNEL=self.channel,
+                   SHARED_KEY_PREFIX=self.run_id)
         env.update({k: str(v) for k, v in extra.items()})
         return env
 

@@ -4,10 +4,12 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+from servicekit.config import apply_shared_defaults
 from servicekit.errors import register_error_handlers
 
 from .commands import COMMANDS
 from .config import config_for
+from .controllers import socket_guard
 from .controllers.sender import Sender
 from .extensions import socketio
 from .routes import BLUEPRINTS
@@ -46,6 +48,7 @@ def configure(app, config):
     config_class = config if isinstance(config, type) else config_for(config)
     app.config.from_object(config_class)
     app.config.update(overrides)
+    apply_shared_defaults(app.config)
     config_class.validate(app.config)
 
 
@@ -72,10 +75,37 @@ def register_socketio(app):
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        cors_allowed_origins=app.config["CORS_ORIGIN"],
+        cors_allowed_origins=origin_policy(app.config["CORS_ORIGIN"]),
         **queue,
     )
     lighten_connections(app, socketio.server)
+    # Like the sender, no guard in a CLI command: it serves no sockets.
+    socket_guard.init_app(app, start=app.config["SOCKET_GUARD_ENABLED"] and not os.environ.get("FLASK_RUN_FROM_CLI"))
+
+
+def origin_policy(allowed):
+    """Engine.IO's origin check: the listed browser origins, and the server's own origin.
+
+    A browser always sends its page's origin, so only pages of a listed origin connect. A client
+    outside a browser (python-socketio's websocket transport) sends the URL it connects to as its
+    Origin; this service serves no pages, so its own origin can only be such a client, and a valid
+    token is still required.
+    """
+    allowed = frozenset(allowed)
+
+    def is_allowed(origin, wsgi_environ):
+        if origin in allowed:
+            return True
+        host = wsgi_environ.get("HTTP_HOST")
+        scheme = wsgi_environ.get("wsgi.url_scheme", "http")
+        own = {f"{scheme}://{host}"} if host else set()
+        forwarded_host = wsgi_environ.get("HTTP_X_FORWARDED_HOST", host)
+        forwarded_proto = wsgi_environ.get("HTTP_X_FORWARDED_PROTO", scheme)
+        if forwarded_host:
+            own.add(f"{forwarded_proto.split(',')[0].strip()}://{forwarded_host.split(',')[0].strip()}")
+        return origin in own
+
+    return is_allowed
 
 
 def register_blueprints(app):

@@ -33,6 +33,8 @@ class Config(SharedConfig):
     # An emit to more clients of one process than this is written in batches of
     # this size from a background task, so single events need not wait for it.
     SOCKETIO_FANOUT_BATCH = env_int("SOCKETIO_FANOUT_BATCH", 50)
+    # Run this process's socket guard: it disconnects sockets whose token expired or was revoked.
+    SOCKET_GUARD_ENABLED = env_bool("SOCKET_GUARD_ENABLED", True)
 
     # Access tokens are verified with user_management's public keys (no secret here can mint one).
     JWKS_URL = env_str("JWKS_URL")
@@ -106,6 +108,7 @@ class TestingConfig(DevelopmentConfig):
     SOCKETIO_MESSAGE_QUEUE = env_bool("SOCKETIO_MESSAGE_QUEUE", False)
     SOCKETIO_ASYNC_MODE = env_str("SOCKETIO_ASYNC_MODE", "threading")
     EMAIL_SENDER_ENABLED = env_bool("EMAIL_SENDER_ENABLED", False)
+    SOCKET_GUARD_ENABLED = env_bool("SOCKET_GUARD_ENABLED", False)
     EMAIL_RETRY_BASE_SECONDS = env_float("EMAIL_RETRY_BASE_SECONDS", 0)
     SMTP_TIMEOUT = env_float("SMTP_TIMEOUT", 2)
 

@@ -6,6 +6,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from servicekit.contract import (
     FULL_NAME_MAX_LENGTH,
     IDEMPOTENCY_KEY_HEADER,
+    email_length,
     NAME_MAX_LENGTH,
     ORGANIZATION_NAME_MAX_LENGTH,
     name_validators,
@@ -58,7 +59,7 @@ class PasswordResetContext(StrictSchema):
 class InviteAcceptedContext(StrictSchema):
     """Context of the `invite-accepted` template."""
 
-    email = fields.Email(required=True)
+    email = fields.Email(required=True, validate=email_length)
     name = fields.String(validate=_person)
     role = fields.String(validate=validate.Length(max=50))
     organizationName = fields.String(validate=_organization)
@@ -76,9 +77,12 @@ if set(CONTEXT_SCHEMAS) != set(TEMPLATES):  # checked at import, also under pyth
 
 
 class SendEmailSchema(StrictSchema):
-    """Body of POST /api/email/send: a template with its context, or a ready subject/html/text."""
+    """Body of POST /api/email/send: a template with its context, or a ready subject and html (text optional).
 
-    to = fields.Email(required=True)
+    Without `text`, the text part is derived from the HTML part, as the reference's clients expect.
+    """
+
+    to = fields.Email(required=True, validate=email_length)
     template = fields.String(validate=validate.OneOf(TEMPLATES))
     context = fields.Dict(keys=fields.String())
     subject = fields.String(validate=[validate.Length(min=1, max=300), single_line])
@@ -91,7 +95,7 @@ class SendEmailSchema(StrictSchema):
         raw = {"subject", "html", "text"} & data.keys()
         if "template" in data:
             if raw:
-                raise ValidationError("Give either template and context, or subject, html and text.", "_schema")
+                raise ValidationError("Give either template and context, or subject and html (and text).", "_schema")
             schema = CONTEXT_SCHEMAS[data["template"]]()
             try:
                 data["context"] = schema.load(data.get("context") or {})
@@ -100,7 +104,7 @@ class SendEmailSchema(StrictSchema):
         elif "context" in data:
             raise ValidationError("context needs a template.", "context")
         else:
-            missing = {"subject", "html", "text"} - raw
+            missing = {"subject", "html"} - raw
             if missing:
                 raise ValidationError(
                     {name: ["Missing data for required field."] for name in sorted(missing)}

@@ -1,28 +1,47 @@
-"""Socket.IO handlers: authenticate on connect and join the user's rooms.
+"""Socket.IO handlers: authorize on connect exactly like an API request, and join the user's rooms.
 
 Rooms, and the events other services emit to them through the Redis message queue, are
-defined in `servicekit.contract`.
+defined in `servicekit.contract`. This service itself sends `sessionEnded` {reason, message} just
+before it disconnects a socket whose token expired or was revoked (controllers/socket_guard.py).
 """
-from flask import current_app, session
+import redis
+from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
+from servicekit import revocation
 from servicekit.contract import org_room, role_room, user_room
 
+from .controllers.socket_guard import get_guard
 from .exceptions import InvalidToken
 from .extensions import socketio
 from .utils import jwks
+from .utils.redis import get_redis
 from .utils.tokens import verify_access_token
+
+REVOKED_MESSAGE = "Token revoked"
+
+
+def _refuse(message, reason=None):
+    """Refuse the connection; `data.reason` tells a client to refresh its token and try again."""
+    return ConnectionRefusedError(message, {"reason": reason}) if reason else ConnectionRefusedError(message)
 
 
 @socketio.on("connect")
 def on_connect(auth=None):
-    """Accept only a valid access token in `auth.token`; join user, role and org rooms."""
+    """Accept only a current access token in `auth.token`; join user, role and org rooms."""
     token = auth.get("token") if isinstance(auth, dict) else None
+    config = current_app.config
     try:
-        claims = verify_access_token(token, jwks.client(), current_app.config["JWT_ISSUER"],
-                                     current_app.config["JWT_AUDIENCE"])
+        claims = verify_access_token(token, jwks.client(), config["JWT_ISSUER"], config["JWT_AUDIENCE"])
     except InvalidToken as exc:
-        raise ConnectionRefusedError(exc.message) from None
+        expired = exc.message == "Token expired"
+        raise _refuse(exc.message, revocation.TOKEN_EXPIRED if expired else None) from None
+    try:
+        state = revocation.read(get_redis(), config["SHARED_KEY_PREFIX"], claims["sub"])
+    except redis.RedisError:
+        raise _refuse("Service unavailable") from None
+    if not revocation.holds(state, claims["tv"]):
+        raise _refuse(REVOKED_MESSAGE, revocation.TOKEN_REVOKED)
     session["user_id"] = claims["sub"]
     session["role"] = claims["role"]
     session["org"] = claims.get("org")
@@ -31,13 +50,16 @@ def on_connect(auth=None):
     if claims.get("org"):
         join_room(org_room(claims["org"]))
         join_room(org_room(claims["org"], claims["role"]))
+    get_guard(current_app).track(request.sid, claims["sub"], claims["tv"], claims["exp"])
     _connected_clients().inc()
 
 
 @socketio.on("disconnect")
 def on_disconnect(*_args):
-    """Keep the connected-clients gauge true."""
-    _connected_clients().dec()
+    """Stop guarding the socket; keep the connected-clients gauge true."""
+    if "user_id" in session:
+        get_guard(current_app).forget(request.sid)
+        _connected_clients().dec()
 
 
 def _connected_clients():

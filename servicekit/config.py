@@ -1,8 +1,19 @@
 """Reading settings from the environment, and the checks both services make before starting."""
+import difflib
+import math
 import os
 import sys
+from collections import Counter
+
+from .revocation import socketio_channel
 
 MIN_SECRET_BYTES = 32
+# A secret must look random: at least this many bits by a per-character Shannon estimate, and this many
+# distinct characters. A 32-character hex token (128 real bits) estimates at about 110 bits.
+MIN_SECRET_ENTROPY_BITS = 96
+MIN_SECRET_DISTINCT_CHARACTERS = 10
+# A value this similar to a development default (difflib ratio) is that default, edited.
+DEV_DEFAULT_SIMILARITY = 0.8
 # Development and testing default of the service token both services share, so that a fresh
 # checkout's services trust each other; production refuses it (require_production_secrets).
 # B105: a dev/test default, refused in production
@@ -53,6 +64,32 @@ def env_list(name, default=""):
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+def estimated_entropy_bits(value):
+    """Shannon entropy of `value`'s characters times its length: a rough upper bound of its randomness."""
+    counts = Counter(value)
+    length = len(value)
+    return -sum(count * math.log2(count / length) for count in counts.values()) if length else 0.0
+
+
+def _looks_like_dev_default(value, dev_defaults):
+    return any(
+        value in default or default in value
+        or difflib.SequenceMatcher(None, value, default).ratio() >= DEV_DEFAULT_SIMILARITY
+        for default in dev_defaults
+    )
+
+
+def secret_problem(value, dev_defaults):
+    """Why `value` cannot be a production secret, or None: a dev default (or one edited), too short, too regular."""
+    if _looks_like_dev_default(value, dev_defaults):
+        return "is a development default; set a real secret"
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        return f"must be at least {MIN_SECRET_BYTES} bytes"
+    if len(set(value)) < MIN_SECRET_DISTINCT_CHARACTERS or estimated_entropy_bits(value) < MIN_SECRET_ENTROPY_BITS:
+        return "does not look random enough; generate it (see .env.example)"
+    return None
+
+
 def require_settings(settings, names):
     """Refuse a setting of `names` that is unset or empty."""
     for name in names:
@@ -61,15 +98,29 @@ def require_settings(settings, names):
 
 
 def require_production_secrets(settings, names, dev_defaults):
-    """Refuse a missing secret, a development default (alone or in a comma list) or one under 32 bytes."""
+    """Refuse a missing, default, short or low-entropy secret (each item of a comma list), and two names sharing one."""
+    seen = {}
     for name in names:
         value = settings.get(name)
         if not value:
             raise ConfigurationError(f"{name} must be set in production")
-        if value in dev_defaults or set(value.split(",")) & dev_defaults:
-            raise ConfigurationError(f"{name} is a development default; set a real secret")
-        if len(value.encode()) < MIN_SECRET_BYTES:
-            raise ConfigurationError(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
+        for item in [part.strip() for part in value.split(",") if part.strip()] or [value]:
+            problem = secret_problem(item, dev_defaults)
+            if problem:
+                raise ConfigurationError(f"{name} {problem}")
+            if item in seen:
+                raise ConfigurationError(f"{name} must differ from {seen[item]}: each secret has one purpose")
+            seen[item] = name
+
+
+def apply_shared_defaults(settings):
+    """Fill what both services derive from SHARED_KEY_PREFIX, unless set: the Socket.IO channel.
+
+    Pub/sub ignores the Redis database number, so a fixed default channel would mix the events of
+    every deployment on one Redis.
+    """
+    if not settings.get("SOCKETIO_CHANNEL"):
+        settings["SOCKETIO_CHANNEL"] = socketio_channel(settings["SHARED_KEY_PREFIX"])
 
 
 def refuse_wildcard_origin(settings):
@@ -104,9 +155,13 @@ class SharedConfig:
     ENV_NAME = "base"
     TESTING = False
     REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
-    # Pub/sub channel of the Socket.IO message queue: user_management's write-only
-    # emitter publishes on it, every notifications process listens on it.
-    SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL", "flask-socketio")
+    # What both services share on Redis (the revocation records, the default Socket.IO channel) lives
+    # under this prefix: the same value in both services, a different one per deployment.
+    SHARED_KEY_PREFIX = env_str("SHARED_KEY_PREFIX", "um")
+    # Pub/sub channel of the Socket.IO message queue: user_management's write-only emitter publishes
+    # on it, every notifications process listens on it. Unset: "<SHARED_KEY_PREFIX>:socketio"
+    # (apply_shared_defaults), since pub/sub ignores the Redis database number.
+    SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL")
     CORS_ORIGIN = env_list("CORS_ORIGIN", "http://localhost:5173")
     NOTIFICATIONS_SERVICE_TOKEN = env_str("NOTIFICATIONS_SERVICE_TOKEN")
 

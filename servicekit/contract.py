@@ -47,8 +47,20 @@ class FullMatch(validate.Regexp):
 # ':' separates the parts of a room name, so an id never holds one (nor a space or control character).
 valid_id = FullMatch(rf"^[^:\x00-\x20\x7f]{{1,{ID_MAX_LENGTH}}}$",
                      error=f"Must be 1 to {ID_MAX_LENGTH} characters, without colons, spaces or control characters.")
-# A name goes into e-mail subjects and headers: one line, no control characters.
-single_line = FullMatch(r"^[^\x00-\x1f\x7f]*$", error="Must be a single line.")
+# A name goes into e-mail subjects and headers: one line, no control characters (C0, DEL, C1, and the
+# Unicode line and paragraph separators).
+single_line = FullMatch("^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$",
+                        error="Must be a single line, without control characters.")
+# RFC 5321: a forward path holds at most 256 octets, angle brackets included.
+EMAIL_MAX_LENGTH = 254
+email_length = validate.Length(max=EMAIL_MAX_LENGTH)
+
+
+def not_blank(value):
+    """Refuse a name of spaces only (it would be stored empty)."""
+    if isinstance(value, str) and not value.strip():
+        raise ValidationError("Must not be blank.")
+    return value
 
 
 def is_valid_id(value):
@@ -61,8 +73,19 @@ def is_valid_id(value):
 
 
 def name_validators(max_length, min_length=1):
-    """Validators of a name of `min_length` to `max_length` characters, on one line."""
-    return [validate.Length(min=min_length, max=max_length), single_line]
+    """Validators of a name of `min_length` to `max_length` characters, on one line, not blank."""
+    return [validate.Length(min=min_length, max=max_length), single_line, not_blank]
+
+
+def problems(value, validators):
+    """The messages of `validators` refusing `value` (empty when it is valid), for callers outside a schema."""
+    found = []
+    for check in validators:
+        try:
+            check(value)
+        except ValidationError as error:
+            found += error.messages if isinstance(error.messages, list) else [str(error.messages)]
+    return found
 
 
 def user_room(user_id):

@@ -45,6 +45,28 @@ def redis_prefix():
 
 
 @pytest.fixture
+def atomic_writes(monkeypatch):
+    """Make each mongomock write one atomic step, as a real MongoDB does per document.
+
+    mongomock takes no lock: two threads running `find_one_and_update` on one document can both
+    match it, which a real server never allows. Race tests use this so they test our code, not that.
+    """
+    import threading
+
+    from mongomock.collection import Collection
+
+    lock = threading.RLock()
+    for name in ("_update", "_find_and_modify", "_insert", "_delete"):
+        original = getattr(Collection, name)
+
+        def locked(self, *args, __original=original, **kwargs):
+            with lock:
+                return __original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Collection, name, locked)
+
+
+@pytest.fixture
 def app_factory(redis_prefix):
     """Build user_management apps on this test's database and Redis prefix."""
     db_name = f"test_um_{uuid.uuid4().hex[:12]}"
@@ -55,6 +77,7 @@ def app_factory(redis_prefix):
             MONGODB_URI=test_database_uri(db_name),
             REDIS_URL=REDIS_URL,
             REDIS_KEY_PREFIX=redis_prefix,
+            SHARED_KEY_PREFIX=redis_prefix,
             SOCKETIO_CHANNEL=f"{redis_prefix}-socketio",
         )
         settings.update(overrides)
@@ -146,6 +169,7 @@ def user_management_env(redis_prefix, user_management_port, tmp_path):
         "MONGODB_URI": "",
         "REDIS_URL": REDIS_URL,
         "REDIS_KEY_PREFIX": f"{redis_prefix}-um",
+        "SHARED_KEY_PREFIX": redis_prefix,
         "SOCKETIO_CHANNEL": f"{redis_prefix}-socketio",
         "PORT": str(user_management_port),
         "JWT_SIGNING_KEYS": str(keyset_file(tmp_path)),

@@ -4,6 +4,8 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from servicekit.config import apply_shared_defaults
+
 from .config import config_for
 from .extensions import cors, jwt, limiter, talisman
 from .middleware import signing
@@ -26,6 +28,7 @@ def create_app(config=None, **overrides):
     app = Flask(__name__)
     app.config.from_object(config_class)
     app.config.update(overrides)
+    apply_shared_defaults(app.config)
     config_class.validate(app.config)
     app.config["ENV_NAME"] = config_class.ENV_NAME
 

@@ -16,8 +16,8 @@ def register(app):
     @click.option("--email", required=True, help="Email address of the new super admin.")
     @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
                   help="Password (prompted for when omitted).")
-    @click.option("--first-name", default="Super", show_default=True)
-    @click.option("--last-name", default="Admin", show_default=True)
+    @click.option("--first-name", help="First name (default: Super, a placeholder the password may contain).")
+    @click.option("--last-name", help="Last name (default: Admin, a placeholder the password may contain).")
     def create_superadmin(email, password, first_name, last_name):
         """Create a super_admin account (the first one cannot come from an invite)."""
         from .controllers.user_controller import create_super_admin
@@ -37,6 +37,16 @@ def register(app):
 
         sent, failed = deliver_due(limit)
         click.echo(f"sent={sent} failed={failed}")
+
+    @app.cli.command("list-dead-emails")
+    def list_dead_emails():
+        """List the outbox emails notifications refused for good or that ran out of attempts (never their content)."""
+        from .services.notification_client import dead_emails
+
+        rows = dead_emails()
+        for row in rows:
+            click.echo("  ".join(f"{key}={value}" for key, value in row.items()))
+        click.echo(f"{len(rows)} dead email(s)")
 
     @app.cli.command("sync-indexes")
     @click.option("--dry-run", is_flag=True, help="Only print what would change.")

@@ -61,6 +61,9 @@ class Config(SharedConfig):
     JWT_TOKEN_LOCATION = ["headers"]
 
     INVITE_EXPIRES = timedelta(days=7)
+    # Resending: one email per invite per interval, and this many resends per sender and hour.
+    INVITE_RESEND_INTERVAL = timedelta(seconds=env_int("INVITE_RESEND_INTERVAL", 60))
+    INVITE_RESENDS_PER_HOUR = env_int("INVITE_RESENDS_PER_HOUR", 20)
     # A multi-write step (creating an invite and its organization, accepting an invite) that
     # crashed half-way is taken over by a retry once this long has passed since it started.
     RECOVERY_LEASE = timedelta(seconds=env_int("RECOVERY_LEASE_SECONDS", 60))
@@ -77,7 +80,8 @@ class Config(SharedConfig):
 
     TOTP_ENCRYPTION_KEY = env_str("TOTP_ENCRYPTION_KEY")
     TOTP_ISSUER = env_str("TOTP_ISSUER", "User Management")
-    TOTP_VALID_WINDOW = env_int("TOTP_VALID_WINDOW", 1)
+    # Steps of 30 s accepted either side of now: 2 (±1 minute) as the reference asks; each step still works once.
+    TOTP_VALID_WINDOW = env_int("TOTP_VALID_WINDOW", 2)
 
     # Passkeys (WebAuthn). The relying party id and the origins default to FRONTEND_URL's host and origin;
     # production refuses a relying party id or origin that does not match FRONTEND_URL.
@@ -133,7 +137,8 @@ class Config(SharedConfig):
     # Per IP, shared by forgot-password and reset-password.
     RATELIMIT_PASSWORD_RESET = env_str("RATELIMIT_PASSWORD_RESET", "10 per hour")
     RATELIMIT_PASSWORD_CHANGE = env_str("RATELIMIT_PASSWORD_CHANGE", "10 per hour")
-    # Number of reverse proxies in front of the service whose X-Forwarded-* to trust.
+    # Number of reverse proxies in front of the service whose X-Forwarded-* to trust. 0 everywhere by
+    # default: trusting a proxy that is not there lets any client choose the IP the limits key on.
     PROXY_COUNT = env_int("PROXY_COUNT", 0)
     FORCE_HTTPS = env_bool("FORCE_HTTPS", False)
 
@@ -192,10 +197,9 @@ class TestingConfig(DevelopmentConfig):
 
 
 class ProductionConfig(Config):
-    """Deployed behind nginx: no secret defaults, HSTS, one trusted proxy."""
+    """Deployed: no secret defaults, HSTS. PROXY_COUNT stays 0 unless set: compose sets 1 for its nginx."""
 
     ENV_NAME = "production"
-    PROXY_COUNT = env_int("PROXY_COUNT", 1)
     MONGODB_URI = env_str("MONGODB_URI")
 
     @classmethod

@@ -12,14 +12,19 @@ from datetime import datetime, timedelta, timezone
 import jwt
 import redis
 
+from servicekit import revocation
 from tests.support.processes import PROJECT_ROOT
 
 from ..harness import REDIS_URL, log
 from ..procstats import CpuWatch, rss_kib
 
 
-def mint_tokens(key, count):
-    """Access tokens as user_management issues them (same kind of key, claims and type) for `count` users."""
+def mint_tokens(key, count, prefix):
+    """Access tokens as user_management issues them (same kind of key, claims and type) for `count` users.
+
+    Each user also gets the revocation record user_management writes at login (under SHARED_KEY_PREFIX
+    `prefix`), or notifications would open no socket for it.
+    """
     now = datetime.now(timezone.utc)
     orgs = [uuid.uuid4().hex[:24] for _ in range(10)]
     users = []
@@ -28,6 +33,10 @@ def mint_tokens(key, count):
         claims = {"sub": sub, "type": "access", "fresh": False, "jti": uuid.uuid4().hex, "iat": now, "nbf": now,
                   "exp": now + timedelta(minutes=30), "role": "client_user", "org": orgs[i % len(orgs)], "tv": 0}
         users.append((sub, jwt.encode(claims, key.private_key, algorithm=key.alg, headers={"kid": key.kid})))
+    client = redis.Redis.from_url(REDIS_URL)
+    for sub, _token in users:
+        revocation.write(client, prefix, sub, revocation.UserState(0, True, True), 3600)
+    client.close()
     return users
 
 
@@ -82,12 +91,12 @@ def emit_all(run, users):
 def fanout(run, stack):
     """Scenario 3: clients across both notifications processes, emits from user_management's socket client."""
     plan, key = run.plan, stack.jwks.keyset.signing_key
-    users = mint_tokens(key, plan.clients)
+    users = mint_tokens(key, plan.clients, run.run_id)
     clients_file = tokens_file(run.logs / "socket-tokens.txt", users)
     urls = ",".join(service.url for service in stack.services)
     load = [sys.executable, "-m", "bench.sockets_load", "--urls", urls, "--tokens"]
     # One short connect/disconnect round first, so the baseline RSS includes code paths loaded on first use.
-    warm = subprocess.run([*load, str(tokens_file(run.logs / "socket-warm.txt", mint_tokens(key, 10)))],
+    warm = subprocess.run([*load, str(tokens_file(run.logs / "socket-warm.txt", mint_tokens(key, 10, run.run_id)))],
                           input="drain 0\n", capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
     if warm.returncode != 0:
         raise RuntimeError(f"socket warm-up failed: {warm.stderr[-2000:]}")

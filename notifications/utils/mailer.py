@@ -11,6 +11,7 @@ import jinja2
 from flask import current_app, render_template
 
 from ..exceptions import PermanentEmailError
+from .html_text import html_to_text
 
 SUBJECTS = {
     "invite": "You're invited to {product}",
@@ -33,7 +34,7 @@ CLOSING = 421
 def render_job(job):
     """Return (subject, html, text) for a queued job."""
     if "template" not in job:
-        return job["subject"], job["html"], job["text"]
+        return job["subject"], job["html"], job.get("text") or html_to_text(job["html"])
     name, context = job["template"], dict(job.get("context") or {})
     if name not in SUBJECTS:
         raise PermanentEmailError(f"unknown template {name!r}")

@@ -42,6 +42,9 @@ def verify_access_token(token, keys, issuer=None, audience=None):
     # The claims name the socket's rooms.
     if not is_valid_id(claims["sub"]) or claims.get("role") not in ROLES:
         raise InvalidToken("Invalid token")
+    # The token version is what revocation is checked against (servicekit.revocation).
+    if not isinstance(claims.get("tv"), int) or isinstance(claims["tv"], bool):
+        raise InvalidToken("Invalid token")
     if claims.get("org") is not None and not is_valid_id(claims["org"]):
         raise InvalidToken("Invalid token")
     return claims

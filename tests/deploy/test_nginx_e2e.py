@@ -99,6 +99,7 @@ def stack(tmp_path_factory):
             "MONGODB_URI": "",  # unset: the development default, mongomock inside the one worker
             "REDIS_URL": REDIS_URL,
             "REDIS_KEY_PREFIX": f"{prefix}-um",
+            "SHARED_KEY_PREFIX": prefix,
             "SOCKETIO_CHANNEL": f"{prefix}-socketio",
             "PORT": str(um_port),
             "JWT_SIGNING_KEYS": str(keyset_file(tmp_path_factory.mktemp("keys"))),

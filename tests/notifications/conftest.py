@@ -8,6 +8,7 @@ import redis
 
 from notifications import create_app
 from notifications.config import DEV_SERVICE_TOKEN
+from support.authz import grant
 from support.jwks import JwksServer, mint
 from support.redis_store import REDIS_URL
 
@@ -39,6 +40,7 @@ def make_app(redis_prefix, smtp_server, jwks_server):
             "APP_ENV": "testing",
             "REDIS_URL": REDIS_URL,
             "REDIS_KEY_PREFIX": redis_prefix,
+            "SHARED_KEY_PREFIX": redis_prefix,
             "SOCKETIO_CHANNEL": f"{redis_prefix}:socketio",
             "MAIL_BACKEND": "smtp",
             "MAIL_SERVER": "127.0.0.1",
@@ -69,10 +71,18 @@ def service_headers():
 
 
 @pytest.fixture
-def token(jwks_server):
-    """Mint an access token signed with the served key: `token(sub=..., role=..., org=..., key=...)`."""
+def token(jwks_server, redis_prefix):
+    """Mint an access token signed with the served key: `token(sub=..., role=..., org=..., tv=..., key=...)`.
 
-    def make(key=None, **claims):
-        return mint(key or jwks_server.keyset.signing_key, **claims)
+    As user_management does at login, its user's revocation record is written too (`grant_record=False`: not).
+    """
+
+    def make(key=None, grant_record=True, **claims):
+        claims.setdefault("tv", 0)
+        minted = mint(key or jwks_server.keyset.signing_key, **claims)
+        sub = claims.get("sub", "user-1")
+        if grant_record and isinstance(sub, str) and isinstance(claims["tv"], int):
+            grant(redis_prefix, sub, claims["tv"])
+        return minted
 
     return make

@@ -6,10 +6,11 @@ from notifications.config import DEV_SERVICE_TOKEN, ConfigurationError
 from notifications.extensions import socketio
 from support.redis_store import UNREACHABLE_REDIS_URL
 
-GOOD_SECRET = "s" * 40
+# Random-looking, as production needs (secrets.token_urlsafe(48)).
+GOOD_TOKEN = "Ty6Ub3Nm8Qw1Er5Zx0Cv4Bn7Lk2Jh9Gf-_PoIuYtRsAaDdFfGgHhJjKkLlZzXx"
 PRODUCTION = {"APP_ENV": "production", "JWKS_URL": "http://user_management:3000/.well-known/jwks.json",
               "JWT_ISSUER": "https://app.example", "JWT_AUDIENCE": "https://app.example",
-              "NOTIFICATIONS_SERVICE_TOKEN": "t" * 40, "MAIL_BACKEND": "smtp", "SOCKETIO_ASYNC_MODE": "threading"}
+              "NOTIFICATIONS_SERVICE_TOKEN": GOOD_TOKEN, "MAIL_BACKEND": "smtp", "SOCKETIO_ASYNC_MODE": "threading"}
 
 
 def test_testing_app(app):
@@ -45,6 +46,7 @@ def test_production_accepts_real_secrets():
     (None, "must be set"),
     ("", "must be set"),
     ("short-secret", "at least 32 bytes"),
+    ("a" * 40, "does not look random enough"),
 ])
 def test_production_refuses_bad_secret(name, value, message):
     """Missing and short secrets stop the start."""
@@ -52,7 +54,8 @@ def test_production_refuses_bad_secret(name, value, message):
         create_app({**PRODUCTION, name: value})
 
 
-@pytest.mark.parametrize("name, value", [("NOTIFICATIONS_SERVICE_TOKEN", DEV_SERVICE_TOKEN)])
+@pytest.mark.parametrize("name, value", [("NOTIFICATIONS_SERVICE_TOKEN", DEV_SERVICE_TOKEN),
+                                         ("NOTIFICATIONS_SERVICE_TOKEN", DEV_SERVICE_TOKEN + "1")])
 def test_production_refuses_dev_defaults(name, value):
     """The development secrets are public, so production refuses them."""
     with pytest.raises(ConfigurationError, match="development default"):
@@ -142,3 +145,25 @@ def test_cli_with_redis_down_fails_cleanly(make_app):
     result = make_app(REDIS_URL=UNREACHABLE_REDIS_URL).test_cli_runner().invoke(args=["list-dead-letters"])
     assert result.exit_code == 1
     assert "Redis unavailable" in result.output and "Traceback" not in result.output
+
+
+def test_default_channel_follows_the_shared_prefix_in_both_services(make_app, redis_prefix):
+    """Every deployment shared `flask-socketio`: two environments on one Redis saw each other's events (issue 12,
+    item 14). Unset, the channel now derives from SHARED_KEY_PREFIX, and both services derive the same one."""
+    import mongoengine
+
+    from user_management import create_app as create_user_management
+    from user_management.config import TestingConfig
+
+    notifications = make_app(SOCKETIO_CHANNEL=None, SHARED_KEY_PREFIX="staging")
+    assert notifications.config["SOCKETIO_CHANNEL"] == "staging:socketio"
+    assert make_app(SOCKETIO_CHANNEL=None, SHARED_KEY_PREFIX="production").config["SOCKETIO_CHANNEL"] \
+        == "production:socketio"
+    assert make_app(SOCKETIO_CHANNEL="explicit").config["SOCKETIO_CHANNEL"] == "explicit"
+    try:
+        user_management = create_user_management(TestingConfig, SOCKETIO_CHANNEL=None, SHARED_KEY_PREFIX="staging",
+                                                 REDIS_KEY_PREFIX=redis_prefix,
+                                                 MONGODB_URI="mongomock://localhost/test_channel_default")
+        assert user_management.config["SOCKETIO_CHANNEL"] == notifications.config["SOCKETIO_CHANNEL"]
+    finally:
+        mongoengine.disconnect()

@@ -41,6 +41,24 @@ def test_queues_raw_email(client, service_headers):
     assert post(client, body, service_headers).status_code == 202
 
 
+def test_raw_email_without_text_gets_one_from_its_html(app, client, service_headers, smtp_server):
+    """The reference's clients send subject and html only; `text` was required (422). Now it is derived."""
+    from notifications.controllers.sender import send_queued
+
+    smtp_server.start()
+    html = ("<html><head><style>p{color:red}</style></head><body><h1>Welcome</h1><p>Hello&nbsp;Ada,</p>"
+            "<ul><li>one</li><li>two</li></ul><p><a href=\"https://example.com/start\">Start here</a></p></body></html>")
+    body = {"to": "a@example.com", "subject": "Hello", "html": html}
+    assert post(client, body, service_headers).status_code == 202
+    with app.app_context():
+        send_queued()
+    [message] = smtp_server.wait_for(1)
+    text = message.get_body(("plain",)).get_content()
+    assert text.replace("\r\n", "\n").strip() == "Welcome\n\nHello Ada,\n\n- one\n- two\n\nStart here (https://example.com/start)"
+    assert "<" not in text and "color" not in text
+    assert message.get_body(("html",)).get_content().strip() == html
+
+
 def test_same_idempotency_key_is_queued_once(client, service_headers, redis_client, redis_prefix):
     """The second request with a key answers the first id, duplicate, and queues nothing."""
     headers = {**service_headers, "Idempotency-Key": "outbox-job-42"}
@@ -100,7 +118,7 @@ def test_non_json_is_415(client, service_headers, content_type):
     ({**INVITE, "context": {"link": "javascript:alert(1)"}}, "context"),
     ({**INVITE, "to": "not-an-email"}, "to"),
     ({"to": "a@example.com", "template": "otp", "context": {"code": "12ab"}}, "context"),
-    ({"to": "a@example.com", "subject": "Hi", "html": "<p>x</p>"}, "text"),
+    ({"to": "a@example.com", "subject": "Hi", "text": "x"}, "html"),
     ({"to": "a@example.com", "subject": "Hi\r\nBcc: x@example.com", "html": "x", "text": "x"}, "subject"),
     ({"to": "a@example.com", "context": {"link": "http://localhost/x"}}, "context"),
     ({**INVITE, "subject": "Hi"}, "_schema"),

@@ -4,7 +4,9 @@ Two notifications processes share the Socket.IO message queue: events emitted by
 a write-only emitter (what user_management does) and by process B reach a client
 connected to process A.
 """
+import time
 import uuid
+from unittest.mock import ANY
 
 import pytest
 import requests
@@ -12,7 +14,9 @@ import socketio.exceptions
 from flask_socketio import SocketIO
 
 from notifications.config import DEV_SERVICE_TOKEN
-from support.processes import read_log, start_notifications, start_together, stop_process
+from support.authz import announce, grant
+from support.jwks import mint
+from support.processes import read_log, start_notifications, start_together, stop_process, wait_until
 from support.redis_store import REDIS_URL, delete_redis_keys, wait_for_idle_email_queue, wait_for_subscribers
 from support.smtp import SmtpServer, messages, wait_for_message
 from support.sockets import settle, wait_for_event
@@ -34,6 +38,7 @@ class Cluster:
             "APP_ENV": "development",
             "REDIS_URL": REDIS_URL,
             "REDIS_KEY_PREFIX": prefix,
+            "SHARED_KEY_PREFIX": prefix,
             "SOCKETIO_CHANNEL": self.channel,
             "SOCKETIO_ASYNC_MODE": worker_class,
             "CORS_ORIGIN": ORIGIN,
@@ -82,6 +87,19 @@ def cluster(request, smtp, jwks_server):
 
 
 @pytest.fixture
+def token(cluster, jwks_server):
+    """Mint an access token signed with the served key and write its user's record under the cluster's prefix."""
+
+    def make(**claims):
+        claims.setdefault("tv", 0)
+        minted = mint(jwks_server.keyset.signing_key, **claims)
+        grant(cluster.prefix, claims.get("sub", "user-1"), claims["tv"])
+        return minted
+
+    return make
+
+
+@pytest.fixture
 def connect(socket_clients):
     """Connect a client with `token` (None: no auth) and this module's origin."""
 
@@ -101,13 +119,56 @@ def test_refused_with_expired_token(cluster, connect, token):
     """An expired access token: refused, and the reason is given."""
     with pytest.raises(socketio.exceptions.ConnectionError) as refused:
         connect(cluster.a, token(expires_in=-5))
-    assert refused.value.client.received == [("connect_error", {"message": "Token expired"})]
+    assert refused.value.client.received == [
+        ("connect_error", {"message": "Token expired", "data": {"reason": "token_expired"}})]
 
 
 def test_refused_from_unlisted_origin(cluster, connect, token):
     """Browsers on origins outside CORS_ORIGIN cannot connect."""
     with pytest.raises(socketio.exceptions.ConnectionError):
         connect(cluster.a, token(), origin="https://evil.example", transports=["websocket"])
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_a_client_outside_a_browser_connects_without_listing_its_origin(cluster, token, transport):
+    """python-socketio's websocket transport sends the server's own URL as Origin; it was refused unless that
+    URL was added to CORS_ORIGIN. A valid token is still required (refused below without one)."""
+    client = socketio.Client(reconnection=False)
+    try:
+        client.connect(cluster.a, auth={"token": token()}, transports=[transport], wait_timeout=5)
+        assert client.connected
+    finally:
+        client.disconnect()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        socketio.Client(reconnection=False).connect(cluster.a, transports=[transport], wait_timeout=5)
+
+
+def ended(client, reason, timeout):
+    """Wait until the server ended `client` with `reason`; return the seconds it took."""
+    started = time.monotonic()
+    wait_until(lambda: not client.connected, timeout=timeout)
+    took = time.monotonic() - started
+    assert ("sessionEnded", {"reason": reason, "message": ANY}) in client.received and not client.connected, \
+        client.received
+    return took
+
+
+def test_a_socket_is_ended_within_2_s_of_its_revocation(cluster, connect, token):
+    """user_management announces a newer token version (logout-all): the socket gets sessionEnded and goes."""
+    user = f"u-{uuid.uuid4().hex[:6]}"
+    client = connect(cluster.a, token(sub=user, tv=0), transports=["websocket"])
+    other = connect(cluster.a, token(sub="someone-else", tv=0), transports=["websocket"])
+    grant(cluster.prefix, user, tv=1)
+    announce(cluster.prefix, user)
+    assert ended(client, "token_revoked", timeout=5) < 2
+    assert other.connected
+
+
+def test_a_socket_is_ended_when_its_token_expires(cluster, connect, token):
+    """Sockets stayed connected 25 s past their token's expiry and kept receiving events."""
+    client = connect(cluster.a, token(sub="short-lived", expires_in=2), transports=["websocket"])
+    assert client.connected
+    ended(client, "token_expired", timeout=6)
 
 
 def test_register(cluster, connect, token):

@@ -16,3 +16,10 @@ def test_lone_surrogate_in_json_is_refused(client, service_headers):
     response = client.post("/api/email/send", data=body, content_type="application/json", headers=service_headers)
     assert response.status_code == 400
     assert response.get_json() == {"success": False, "message": "Malformed JSON body"}
+
+
+def test_deeply_nested_json_is_a_400_not_a_500(client, service_headers):
+    """3,000 nested arrays on /api/email/send exhausted the JSON decoder's recursion (issue 12, item 8)."""
+    response = client.post("/api/email/send", data="[" * 3000 + "]" * 3000, content_type="application/json",
+                           headers=service_headers)
+    assert response.status_code == 400 and response.get_json()["success"] is False

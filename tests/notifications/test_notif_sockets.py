@@ -6,7 +6,7 @@ import pytest
 
 from notifications.controllers.notify import notify_user
 from notifications.extensions import socketio
-from support.jwks import JwksServer, mint
+from support.jwks import JwksServer
 from user_management.utils.signing_keys import KeySet, new_key
 
 # Whoever holds notifications' configuration must not be able to mint a token: every one of these is refused.
@@ -67,67 +67,67 @@ def test_refused_with_bad_token(app, token, make):
     assert not connect(app, {"token": make(token)}).is_connected()
 
 
-def test_rsa_keys_verify_too(make_app):
+def test_rsa_keys_verify_too(make_app, token):
     """An RS256 key in the set verifies what it signs (a deployment may choose RSA)."""
     server = JwksServer(KeySet([new_key("RS256")])).start()
     try:
         app = make_app(JWKS_URL=server.url)
-        assert connect(app, {"token": mint(server.keyset.signing_key)}).is_connected()
+        assert connect(app, {"token": token(key=server.keyset.signing_key)}).is_connected()
     finally:
         server.stop()
 
 
-def test_keys_cached_and_refetched_for_an_unknown_kid(make_app):
+def test_keys_cached_and_refetched_for_an_unknown_kid(make_app, token):
     """The key set is fetched once and cached; a token naming a new key fetches it again, once."""
     server = JwksServer().start()
     try:
         app = make_app(JWKS_URL=server.url)
         for user in ("a", "b", "c"):
-            assert connect(app, {"token": mint(server.keyset.signing_key, sub=user)}).is_connected()
+            assert connect(app, {"token": token(key=server.keyset.signing_key, sub=user)}).is_connected()
         assert server.fetches == 1
         old_key = server.keyset.signing_key
         server.keyset = server.keyset.rotated()
         new_signer = server.keyset.signing_key
-        assert connect(app, {"token": mint(new_signer, sub="d")}).is_connected()
+        assert connect(app, {"token": token(key=new_signer, sub="d")}).is_connected()
         assert server.fetches == 2
         # The retired key still verifies the tokens it signed, without another fetch.
-        assert connect(app, {"token": mint(old_key, sub="e")}).is_connected()
+        assert connect(app, {"token": token(key=old_key, sub="e")}).is_connected()
         assert server.fetches == 2
     finally:
         server.stop()
 
 
-def test_unknown_kids_cannot_hammer_the_jwks_url(make_app):
+def test_unknown_kids_cannot_hammer_the_jwks_url(make_app, token):
     """Within the cooldown, tokens with made-up kids are refused without fetching the set again."""
     server = JwksServer().start()
     try:
         app = make_app(JWKS_URL=server.url, JWKS_REFRESH_COOLDOWN=60)
-        assert connect(app, {"token": mint(server.keyset.signing_key)}).is_connected()
+        assert connect(app, {"token": token(key=server.keyset.signing_key)}).is_connected()
         for _ in range(5):
-            assert not connect(app, {"token": mint(new_key())}).is_connected()
+            assert not connect(app, {"token": token(key=new_key())}).is_connected()
         assert server.fetches == 1
     finally:
         server.stop()
 
 
-def test_last_key_set_serves_while_user_management_is_down(make_app):
+def test_last_key_set_serves_while_user_management_is_down(make_app, token):
     """Once fetched, the key set keeps verifying when the JWKS URL stops answering."""
     server = JwksServer().start()
     app = make_app(JWKS_URL=server.url, JWKS_CACHE_SECONDS=0.01)
     key = server.keyset.signing_key
-    assert connect(app, {"token": mint(key, sub="before")}).is_connected()
+    assert connect(app, {"token": token(key=key, sub="before")}).is_connected()
     server.stop()
     time.sleep(0.02)  # let the 10 ms cache lapse, so the next token needs a fetch
-    assert connect(app, {"token": mint(key, sub="after")}).is_connected()
+    assert connect(app, {"token": token(key=key, sub="after")}).is_connected()
 
 
-def test_refused_when_keys_never_fetched(make_app):
+def test_refused_when_keys_never_fetched(make_app, token):
     """No key set was ever fetched and the URL is down: refused (fail closed)."""
     server = JwksServer().start()
     url = server.url
     server.stop()
     app = make_app(JWKS_URL=url)
-    assert not connect(app, {"token": mint(server.keyset.signing_key)}).is_connected()
+    assert not connect(app, {"token": token(key=server.keyset.signing_key)}).is_connected()
 
 
 def test_issuer_and_audience_checked_when_configured(make_app, token):
@@ -196,3 +196,72 @@ def test_notify_endpoint_emits(app, client, token, service_headers):
                            headers=service_headers)
     assert response.status_code == 202
     assert alice.get_received()[0]["args"][0]["message"] == "hi"
+
+
+# Security round two (issue 12, item 1): a socket is authorized like an API request, for as long as it lives.
+
+from notifications.controllers.socket_guard import get_guard  # noqa: E402
+from servicekit import revocation  # noqa: E402
+
+from support.authz import grant  # noqa: E402
+
+
+@pytest.mark.parametrize("state", [
+    None,
+    revocation.UserState(1, True, True),
+    revocation.UserState(0, False, True),
+    revocation.UserState(0, True, False),
+], ids=["no-record", "newer-token-version", "user-deactivated", "organization-deactivated"])
+def test_a_revoked_or_unknown_token_opens_no_socket(app, token, redis_prefix, redis_client, state):
+    """Tokens killed by logout-all or a deactivation (the API answers 401) used to open sockets."""
+    minted = token(sub="alice", tv=0, grant_record=False)
+    if state is not None:
+        grant(redis_prefix, "alice", *state)
+    assert not connect(app, {"token": minted}).is_connected()
+    redis_client.delete(revocation.user_key(redis_prefix, "alice"))
+    grant(redis_prefix, "alice", 0)
+    assert connect(app, {"token": minted}).is_connected()
+
+
+def test_a_token_without_a_version_opens_no_socket(app, token):
+    assert not connect(app, {"token": token(sub="alice", tv=None)}).is_connected()
+
+
+def received_events(client):
+    """Events a test client got, also after the server disconnected it (get_received() refuses then)."""
+    return [(event["name"], event["args"][0] if event["args"] else None) for event in client.queue]
+
+
+def test_the_guard_ends_a_socket_whose_token_was_revoked(app, token, redis_prefix):
+    """After logout-all (a newer version announced) the socket gets sessionEnded and is disconnected."""
+    alice = connect(app, {"token": token(sub="alice", tv=3)})
+    bob = connect(app, {"token": token(sub="bob", tv=0)})
+    guard = get_guard(app)
+    grant(redis_prefix, "alice", 4)
+    assert guard.recheck({"alice"}) == 1
+    assert ("sessionEnded", {"reason": "token_revoked", "message": revocation_message("token_revoked")}) \
+        in received_events(alice)
+    assert not alice.is_connected() and bob.is_connected()
+    assert [user for user, _tv, _exp in guard.sockets.values()] == ["bob"]
+
+
+def revocation_message(reason):
+    from notifications.controllers.socket_guard import MESSAGES
+
+    return MESSAGES[reason]
+
+
+def test_the_guard_ends_a_socket_when_its_token_expires(app, token):
+    """Sockets stayed connected 25 s past their token's expiry; now the guard ends them with `token_expired`."""
+    alice = connect(app, {"token": token(sub="alice", expires_in=60)})
+    bob = connect(app, {"token": token(sub="bob", expires_in=600)})
+    guard = get_guard(app)
+    assert guard.end_expired() == 0
+    assert guard.end_expired(now=time.time() + 61) == 1
+    assert [name for name, _ in received_events(alice)] == ["sessionEnded"]
+    assert not alice.is_connected() and bob.is_connected()
+
+
+def test_an_expired_token_is_refused_with_a_reason_a_client_can_act_on(app, token):
+    client = connect(app, {"token": token(sub="alice", expires_in=-5)})
+    assert not client.is_connected()

@@ -24,6 +24,7 @@ def notifications_env(prefix, smtp_port, user_management_port, redis_url, servic
         "APP_ENV": "development",
         "REDIS_URL": redis_url,
         "REDIS_KEY_PREFIX": f"{prefix}-notif",
+        "SHARED_KEY_PREFIX": prefix,
         "SOCKETIO_CHANNEL": f"{prefix}-socketio",
         "JWKS_URL": f"http://127.0.0.1:{user_management_port}/.well-known/jwks.json",
         "JWT_ISSUER": FRONTEND_URL,

@@ -14,7 +14,7 @@ import socketio.exceptions
 from .processes import wait_until
 from .redis_store import REDIS_URL
 
-EVENTS = ("notification", "inviteStatusUpdate", "error", "connect_error")
+EVENTS = ("notification", "inviteStatusUpdate", "sessionEnded", "error", "connect_error")
 MARKER = "testMarker"  # an event name no service uses
 
 

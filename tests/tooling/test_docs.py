@@ -295,7 +295,8 @@ def test_the_probe_sees_computed_and_conditional_defaults():
     assert development["JWT_ACCESS_EXPIRES"] == 15 * 60
     assert development["JWT_ACCESS_SECRET"].startswith("dev-")
     assert production["JWT_ACCESS_SECRET"] is None
-    assert (development["PROXY_COUNT"], production["PROXY_COUNT"]) == (0, 1)
+    assert development["MONGODB_URI"].startswith("mongomock://") and production["MONGODB_URI"] is None
+    assert (development["PROXY_COUNT"], production["PROXY_COUNT"]) == (0, 0)
     assert development["APP_ENV"] == "development"
     notifications_dev, notifications_prod = defaults_by_environment("notifications")
     assert (notifications_dev["MAIL_BACKEND"], notifications_prod["MAIL_BACKEND"]) == ("console", "smtp")

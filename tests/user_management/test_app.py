@@ -1,16 +1,24 @@
 """The application factory, configuration, health, headers, CORS and proxies."""
+import importlib.util
+import os
+from unittest import mock
 import tempfile
 from pathlib import Path
 
 import pytest
+
+import user_management.config
 
 from user_management import create_app
 from user_management.utils.signing_keys import KeySet, new_key, write_keyset
 from user_management.config import (DEV_ACCESS_SECRET, DEV_TOTP_ENCRYPTION_KEY, ConfigurationError, ProductionConfig, TestingConfig,
                                      config_for)
 
-STRONG = "s" * 48
-FERNET_KEY = "c3Ryb25nLXRvdHAta2V5LWZvci1wcm9kdWN0aW9uISE="
+# Generated once with secrets.token_urlsafe(48) and Fernet.generate_key(): random-looking, as production needs.
+ACCESS = "kW3v9Jq0bX7rT2mZcN5hL8yP1sD4fG6aQeUiOo-_RtYwVxBnMjKlHgFdSaPzCx"
+REFRESH = "Hq8Zp2Lm7Nc4Vb1Xz9Kw3Jr6Tf0Ys5Gd-_UeIoPaQsWdErTyBnMlKjHgFcDvXz"
+SERVICE = "Ty6Ub3Nm8Qw1Er5Zx0Cv4Bn7Lk2Jh9Gf-_PoIuYtRsAaDdFfGgHhJjKkLlZzXx"
+FERNET_KEY = "3q2v4ZxD7cJ0mYh1uLk9WsQe5RtNp8bGfAo6iKjHlVw="
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -27,8 +35,8 @@ PRODUCTION_FILES = {}
 
 
 def production_settings(**overrides):
-    settings = dict(JWT_ACCESS_SECRET=STRONG + "a", JWT_REFRESH_SECRET=STRONG + "r",
-                    NOTIFICATIONS_SERVICE_TOKEN=STRONG + "n", TOTP_ENCRYPTION_KEY=FERNET_KEY,
+    settings = dict(JWT_ACCESS_SECRET=ACCESS, JWT_REFRESH_SECRET=REFRESH,
+                    NOTIFICATIONS_SERVICE_TOKEN=SERVICE, TOTP_ENCRYPTION_KEY=FERNET_KEY,
                     MONGODB_URI="mongodb://db.internal/user_management", JWT_ALGORITHM="EdDSA",
                     FRONTEND_URL="https://app.example.com", **PRODUCTION_FILES)
     settings.update(overrides)
@@ -45,6 +53,12 @@ def production_settings(**overrides):
         ({"TOTP_ENCRYPTION_KEY": "not-a-fernet-key-but-long-enough-to-pass-length"}, "not a valid Fernet key"),
         ({"TOTP_ENCRYPTION_KEY": f"{FERNET_KEY},{DEV_TOTP_ENCRYPTION_KEY}"}, "development default"),
         ({"MONGODB_URI": "mongomock://localhost/x"}, "real MongoDB"),
+        ({"JWT_REFRESH_SECRET": ACCESS}, "JWT_REFRESH_SECRET must differ from JWT_ACCESS_SECRET"),
+        ({"NOTIFICATIONS_SERVICE_TOKEN": ACCESS}, "must differ from JWT_ACCESS_SECRET"),
+        ({"JWT_ACCESS_SECRET": "a" * 32}, "does not look random enough"),
+        ({"JWT_ACCESS_SECRET": "Password1" * 4}, "does not look random enough"),
+        ({"JWT_ACCESS_SECRET": DEV_ACCESS_SECRET + "x"}, "development default"),
+        ({"JWT_ACCESS_SECRET": DEV_ACCESS_SECRET[:-2] + "9z"}, "development default"),
     ],
 )
 def test_production_refuses_weak_or_default_secrets(override, reason):
@@ -133,6 +147,27 @@ def test_without_a_proxy_forwarded_for_is_ignored(client):
     for index in range(5):
         client.post("/api/auth/login", json=bad, headers={"X-Forwarded-For": f"198.51.100.{index}"})
     assert client.post("/api/auth/login", json=bad, headers={"X-Forwarded-For": "198.51.100.99"}).status_code == 429
+
+
+def fresh_config_module(**environment):
+    """user_management.config executed afresh with only `environment` set (the real module is left alone)."""
+    spec = importlib.util.spec_from_file_location("user_management._config_fresh", user_management.config.__file__)
+    module = importlib.util.module_from_spec(spec)
+    with mock.patch.dict(os.environ, environment, clear=True):
+        spec.loader.exec_module(module)
+    return module
+
+
+def test_production_trusts_no_proxy_unless_told(app_factory):
+    """Production without PROXY_COUNT trusts no X-Forwarded-For: 8 spoofed failed logins still hit the 429."""
+    production = fresh_config_module(APP_ENV="production").ProductionConfig
+    assert production.PROXY_COUNT == 0
+    assert fresh_config_module(APP_ENV="production", PROXY_COUNT="1").ProductionConfig.PROXY_COUNT == 1
+    client = app_factory(PROXY_COUNT=production.PROXY_COUNT).test_client()
+    bad = {"email": "nobody@example.test", "password": "Wrong-Password-1"}
+    statuses = [client.post("/api/auth/login", json=bad, headers={"X-Forwarded-For": f"203.0.113.{index}"}).status_code
+                for index in range(8)]
+    assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}
 
 
 def test_testing_config_is_distinct_from_production():

@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from user_management.models import AuditEvent
+from user_management.models import AuditEvent, Organization
 from user_management.schemas.audit import AuditEventSchema
 from user_management.services import audit
+from user_management.utils.timeutil import utcnow
 
 from support.factory import PASSWORD
 from support.two_factor import bearer, frozen_clock, last_otp, login, verify_otp, wrong
@@ -59,7 +60,8 @@ def test_every_flow_is_recorded_and_no_secret_ever_is(client, factory, outbox):
     client.put("/api/organization", json={"twoFactorMethod": "totp"}, headers=headers)
     invite = client.post("/api/invites/create", json={"email": "new@example.test", "role": "client_user"},
                          headers=headers).json["invite"]
-    client.post(f"/api/invites/{invite['id']}/resend", headers=headers)
+    with time_machine.travel(utcnow().timestamp() + 61):  # one e-mail per invite and minute
+        client.post(f"/api/invites/{invite['id']}/resend", headers=factory.headers(member))
     client.delete(f"/api/invites/{invite['id']}/revoke", headers=headers)
     _, token = factory.invite(admin, "operator")
     accepted = client.post("/api/invites/accept", json={"token": token, "firstName": "Ada", "lastName": "Lovelace",
@@ -207,3 +209,31 @@ def test_events_expire_after_the_retention(app, client, factory):
 def test_audit_collection_has_a_ttl_index(app):
     info = AuditEvent._get_collection().index_information()
     assert any(spec.get("expireAfterSeconds") == 0 and spec["key"][0][0] == "expiresAt" for spec in info.values())
+
+
+def test_a_client_admin_sees_staff_actors_only_as_a_role(client, factory):
+    """A client_admin's audit view showed staff members' email, IP and user agent (issue 12, item 11)."""
+    operator = factory.user("operator")
+    created = client.post("/api/invites/create", json={"email": "boss@acme.test", "role": "client_admin",
+                                                       "organizationName": "Acme"},
+                          headers={**factory.headers(operator), "User-Agent": "staff-browser/1.0"},
+                          environ_base={"REMOTE_ADDR": "10.9.8.7"}).json["invite"]
+    organization = Organization.objects.get(id=created["organization"]["id"])
+    boss = factory.user("client_admin", organization=organization)
+    colleague = factory.user("client_user", organization=organization)
+    client.post("/api/auth/login", json={"email": colleague.email, "password": "Wrong-Password-1"},
+                headers={"User-Agent": "colleague/2.0"})
+    events = client.get("/api/audit", headers=factory.headers(boss)).json["events"]
+    by_type = {event["type"]: event for event in events}
+    staff_event = by_type["invite.created"]
+    assert staff_event["actor"] == {"id": None, "email": None, "role": "operator"}
+    assert staff_event["ip"] is None and staff_event["userAgent"] is None
+    assert operator.email not in json.dumps(events) and str(operator.id) not in json.dumps(events)
+    member_event = by_type["login.failure"]
+    assert member_event["target"] == {"id": str(colleague.id), "email": colleague.email}
+    assert member_event["userAgent"] == "colleague/2.0"
+    # Staff still see everything.
+    admin_view = client.get("/api/audit", headers=factory.headers(factory.user("super_admin"))).json["events"]
+    staff_seen = next(event for event in admin_view if event["type"] == "invite.created")
+    assert staff_seen["actor"] == {"id": str(operator.id), "email": operator.email}
+    assert staff_seen["ip"] == "10.9.8.7" and staff_seen["userAgent"] == "staff-browser/1.0"

@@ -1,12 +1,15 @@
 """Login, refresh rotation and reuse detection, logout, profile, rate limits."""
+import threading
+
 import bcrypt
 import pytest
 import time_machine
 
-from user_management.models import RefreshToken, User
+from user_management.controllers import auth_controller
+from user_management.models import AuditEvent, RefreshToken, User
 from user_management.utils.timeutil import utcnow
 
-from support.factory import PASSWORD
+from support.factory import PASSWORD, Factory
 
 
 def login(client, email, password=PASSWORD):
@@ -119,6 +122,77 @@ def test_reused_refresh_token_revokes_the_whole_family(client, admin):
     # The newest descendant is dead too; another login's session is not.
     assert client.post("/api/auth/refresh", json={"refreshToken": third}).status_code == 401
     assert client.post("/api/auth/refresh", json={"refreshToken": other_session}).status_code == 200
+
+
+def refresh_status(client, token):
+    return client.post("/api/auth/refresh", json={"refreshToken": token}).status_code
+
+
+@pytest.mark.parametrize("loser_runs", ["before the winner stores its token", "after the winner stored its token"])
+def test_reuse_detected_during_a_refresh_kills_the_winners_new_token(app, client, admin, monkeypatch, loser_runs):
+    """Two refreshes with one token: the loser's reuse alarm must also kill the token the winner is issuing."""
+    token = login(client, admin.email).json["refreshToken"]
+    real_open_session = auth_controller.open_session
+    loser = {}
+
+    def open_session_with_a_rival(*args, **kwargs):
+        if loser_runs.startswith("before"):
+            loser["status"] = refresh_status(app.test_client(), token)
+        session = real_open_session(*args, **kwargs)
+        if loser_runs.startswith("after"):
+            loser["status"] = refresh_status(app.test_client(), token)
+        loser["winner"] = session["refreshToken"]
+        return session
+
+    monkeypatch.setattr(auth_controller, "open_session", open_session_with_a_rival)
+    winner = client.post("/api/auth/refresh", json={"refreshToken": token})
+    monkeypatch.setattr(auth_controller, "open_session", real_open_session)
+    assert loser["status"] == 401 and winner.status_code == 401 and "reuse" in winner.json["message"]
+    assert refresh_status(client, loser["winner"]) == 401
+
+
+def test_no_refresh_token_survives_parallel_reuse(app_factory, atomic_writes):
+    """50 trials of two simultaneous refreshes with one token: every token they issued is dead afterwards."""
+    app = app_factory(RATELIMIT_ENABLED=False)  # 250 requests from one test IP
+    with app.app_context():
+        admin = Factory(app).user("super_admin")
+    survivors = 0
+    for _ in range(50):
+        token = login(app.test_client(), admin.email).json["refreshToken"]
+        barrier = threading.Barrier(2)
+        issued = []
+
+        def attempt():
+            with app.app_context():
+                client = app.test_client()
+                barrier.wait()
+                response = client.post("/api/auth/refresh", json={"refreshToken": token})
+                if response.status_code == 200:
+                    issued.append(response.json["refreshToken"])
+
+        threads = [threading.Thread(target=attempt) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        survivors += sum(refresh_status(app.test_client(), new) == 200 for new in issued)
+    assert survivors == 0
+
+
+def test_refreshing_a_signed_out_session_is_not_a_reuse_alarm(client, factory):
+    """After logout, logout-all or deactivation the refresh is refused and audited as such, not as a theft."""
+    user = factory.user("operator")
+    logged_out = login(client, user.email).json["refreshToken"]
+    client.post("/api/auth/logout", json={"refreshToken": logged_out})
+    assert refresh_status(client, logged_out) == 401
+    deactivated = login(client, user.email).json["refreshToken"]
+    operator_admin = factory.user("site_admin")
+    client.patch(f"/api/users/{user.id}/status", json={"isActive": False}, headers=factory.headers(operator_admin))
+    response = client.post("/api/auth/refresh", json={"refreshToken": deactivated})
+    assert response.status_code == 401 and "reuse" not in response.json["message"]
+    types = [event.type for event in AuditEvent.objects(target_id=str(user.id))]
+    assert "refresh_token.reuse_detected" not in types
+    assert types.count("refresh_token.revoked_presented") == 2
 
 
 def test_refresh_token_expires_after_seven_days(client, admin):

@@ -1,4 +1,5 @@
 """Invites: the role hierarchy, single use, expiry, revocation, resend, listing."""
+import re
 import threading
 from urllib.parse import parse_qs, urlparse
 
@@ -332,3 +333,76 @@ def test_resend_of_accepted_invite_is_a_conflict(client, factory):
     operator = factory.user("operator")
     invite, _ = factory.invite(operator, "client_admin", status="accepted")
     assert client.post(f"/api/invites/{invite.id}/resend", headers=factory.headers(operator)).status_code == 409
+
+
+# Security round two (issue 12): resends are limited; names fit the e-mails they end up in.
+
+
+def test_resend_is_limited_per_invite(client, factory, outbox):
+    """Eight immediate resends used to deliver eight e-mails to an arbitrary address; now one per minute."""
+    operator = factory.user("operator")
+    invite_id = create(client, factory.headers(operator), "target@example.test", "client_admin",
+                       "Target Org").json["invite"]["id"]
+    refused = [client.post(f"/api/invites/{invite_id}/resend", headers=factory.headers(operator)) for _ in range(8)]
+    assert {response.status_code for response in refused} == {429}
+    assert refused[0].headers["Retry-After"]
+    assert 0 < int(re.search(r"wait (\d+) seconds", refused[0].json["message"]).group(1)) <= 60
+    assert len(outbox("invite", to="target@example.test")) == 1
+    with time_machine.travel(utcnow().timestamp() + 61):
+        assert client.post(f"/api/invites/{invite_id}/resend", headers=factory.headers(operator)).status_code == 200
+        assert client.post(f"/api/invites/{invite_id}/resend", headers=factory.headers(operator)).status_code == 429
+    assert len(outbox("invite", to="target@example.test")) == 2
+
+
+def test_resend_is_limited_per_sender(app, client, factory, outbox):
+    """Many invites, each resent once, still stop at INVITE_RESENDS_PER_HOUR for one sender."""
+    app.config["INVITE_RESENDS_PER_HOUR"] = 3
+    operator = factory.user("operator")
+    invites = [factory.invite(operator, "client_admin")[0] for _ in range(4)]
+    statuses = [client.post(f"/api/invites/{invite.id}/resend", headers=factory.headers(operator)).status_code
+                for invite in invites]
+    assert statuses == [200, 200, 200, 429]
+    other = factory.user("operator")
+    spare, _ = factory.invite(other, "client_admin")
+    assert client.post(f"/api/invites/{spare.id}/resend", headers=factory.headers(other)).status_code == 200
+
+
+@pytest.mark.parametrize("field, value", [
+    ("firstName", "Ada\r\nBcc: victim@example.test"),
+    ("lastName", "Love\nlace"),
+    ("firstName", "Ada\u2028Lovelace"),
+    ("lastName", "   "),
+    ("firstName", "A" * 101),
+])
+def test_accept_refuses_names_no_email_could_carry(client, factory, field, value):
+    """CR/LF names were accepted (201) and then refused by notifications (422): the e-mail was never sent."""
+    operator = factory.user("operator")
+    _, token = factory.invite(operator, "operator")
+    body = {"token": token, "firstName": "Ada", "lastName": "Lovelace", "password": "Fresh-Start-2024", field: value}
+    response = client.post("/api/invites/accept", json=body)
+    assert response.status_code == 422 and field in response.json["errors"]
+
+
+@pytest.mark.parametrize("organization_name", ["Acme\r\nCorp", "Acme\x00", "   "])
+def test_create_refuses_organization_names_no_email_could_carry(client, factory, organization_name):
+    operator = factory.user("operator")
+    response = create(client, factory.headers(operator), "boss@acme.test", "client_admin", organization_name)
+    assert response.status_code == 422 and "organizationName" in response.json["errors"]
+
+
+def test_the_longest_accepted_names_fit_the_emails_notifications_accepts(client, factory, outbox):
+    """100 + 100 character names went over the e-mail's 200-character limit; one definition now serves both."""
+    from notifications.schemas import SendEmailSchema
+
+    operator = factory.user("operator")
+    _, token = factory.invite(operator, "operator")
+    longest = {"first": "F" * 100, "last": "L" * 100}
+    assert accept(client, token, first=longest["first"], last=longest["last"]).status_code == 201
+    inviter = User.objects.get(first_name=longest["first"])
+    login = client.post("/api/auth/login", json={"email": inviter.email, "password": "Fresh-Start-2024"})
+    headers = {"Authorization": f"Bearer {login.json['accessToken']}"}
+    assert create(client, headers, "boss@acme.test", "client_admin", "O" * 120).status_code == 201
+    emails = outbox("invite", to="boss@acme.test") + outbox("invite-accepted")
+    assert len(emails) == 2
+    for email in emails:
+        SendEmailSchema().load({"to": email.to, "template": email.template, "context": email.context})

@@ -261,3 +261,34 @@ def test_failures_count_atomically_and_lock_once(app):
 def test_lockout_collection_has_a_ttl_index(app):
     info = Lockout._get_collection().index_information()
     assert any(spec.get("expireAfterSeconds") == 0 and spec["key"][0][0] == "expiresAt" for spec in info.values())
+
+
+def test_current_password_rechecks_count_toward_the_lockout_and_are_audited(client, factory):
+    """12 wrong currentPasswords on TOTP setup, then the right one, used to give 200: now the account locks."""
+    user = factory.user("operator")
+    headers = factory.headers(user)
+
+    def setup(password):
+        return client.post("/api/auth/totp/setup", json={"currentPassword": password}, headers=headers)
+
+    statuses = [setup("Wrong-Password-1").status_code for _ in range(12)]
+    assert statuses[:10] == [422] * 10 and set(statuses[10:]) == {429}
+    assert setup(PASSWORD).status_code == 429
+    assert attempt(client, user.email, PASSWORD).status_code == 429  # the same lock as the login's
+    failures = AuditEvent.objects(type="password.current_password_failure", target_id=str(user.id))
+    assert failures.count() == 10 and failures.first().actor_id == str(user.id)
+    assert AuditEvent.objects(type="account.locked", target_id=str(user.id)).count() == 1
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/api/auth/change-password", {"newPassword": "Granite-Willow-Comet-58"}),
+    ("/api/auth/recovery-codes", {}),
+    ("/api/auth/two-factor", {"method": "none"}),
+])
+def test_every_current_password_check_is_counted(client, factory, path, body):
+    user = factory.user("operator")
+    method = client.put if path.endswith("two-factor") else client.post
+    response = method(path, json={**body, "currentPassword": "Wrong-Password-1"}, headers=factory.headers(user))
+    assert response.status_code == 422
+    assert AuditEvent.objects(type="password.current_password_failure", target_id=str(user.id)).count() == 1
+    assert Lockout.objects.count() == 1

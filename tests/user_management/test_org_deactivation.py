@@ -65,7 +65,9 @@ def test_access_tokens_die_even_without_a_refresh(client, factory, org):
     set_org_status(client, factory, factory.user("site_admin"), org.id, False)
     assert client.get("/api/organization", headers=headers).status_code == 401
     set_org_status(client, factory, factory.user("site_admin"), org.id, True)
-    assert client.get("/api/organization", headers=headers).status_code == 200
+    # Deactivation ended the member's sessions for good (its refresh tokens too): reactivation means a new login.
+    assert client.get("/api/organization", headers=headers).status_code == 401
+    assert client.get("/api/organization", headers=factory.headers(member)).status_code == 200
 
 
 def test_deactivation_revokes_the_members_refresh_tokens(client, factory, outbox, org):

@@ -155,3 +155,50 @@ def test_deliver_outbox_command(app, runner, notifications_stub):
     with time_machine.travel(utcnow().timestamp() + 5):
         result = runner.invoke(args=["deliver-outbox"])
     assert result.exit_code == 0 and "sent=1" in result.output
+
+
+# Security round two (issue 12, item 7): a refused e-mail is never reported as sent.
+
+
+def test_an_email_notifications_refuses_goes_dead_at_once(app, notifications_stub):
+    """A 422 will never turn into a 202: no retries, the row is dead and listed by `flask list-dead-emails`."""
+    notifications_stub.status = 422
+    job = queue_email("someone@example.test", "invite", {"link": "https://x/accept-invite?token=abc"})
+    job.reload()
+    assert job.status == "dead" and job.attempts == 1 and job.last_error == "HTTP 422"
+    with time_machine.travel(utcnow().timestamp() + 3600):
+        assert deliver_due() == (0, 0)
+    assert len(notifications_stub.requests) == 1
+    listing = app.test_cli_runner().invoke(args=["list-dead-emails"])
+    assert str(job.id) in listing.output and "HTTP 422" in listing.output and "token=abc" not in listing.output
+
+
+def test_a_refused_invite_email_shows_on_the_invite_and_a_resend_sends_it(app, client, factory, notifications_stub):
+    """The API said "Invite sent" while notifications refused the e-mail; now the invite carries emailStatus."""
+    operator = factory.user("operator")
+    headers = factory.headers(operator)
+    notifications_stub.status = 422
+    created = client.post("/api/invites/create", json={"email": "boss@acme.test", "role": "client_admin",
+                                                       "organizationName": "Acme"}, headers=headers)
+    assert created.status_code == 201
+    assert created.json["invite"]["emailStatus"] == "failed" and "sent" not in created.json["message"].lower()
+    listed = client.get("/api/invites/list", headers=headers).json["invites"]
+    assert [invite["emailStatus"] for invite in listed] == ["failed"]
+    notifications_stub.status = 202
+    with time_machine.travel(utcnow().timestamp() + 61):
+        resent = client.post(f"/api/invites/{created.json['invite']['id']}/resend", headers=factory.headers(operator))
+    assert resent.status_code == 200
+    assert resent.json["invite"]["emailStatus"] == "sent" and resent.json["message"] == "Invite resent"
+
+
+def test_a_retried_email_shows_queued_until_notifications_takes_it(app, client, factory, notifications_stub):
+    operator = factory.user("operator")
+    notifications_stub.status = 503
+    created = client.post("/api/invites/create", json={"email": "boss@acme.test", "role": "client_admin",
+                                                       "organizationName": "Acme"}, headers=factory.headers(operator))
+    assert created.json["invite"]["emailStatus"] == "queued" and "queued" in created.json["message"]
+    notifications_stub.status = 202
+    with time_machine.travel(utcnow().timestamp() + 5):
+        assert deliver_due() == (1, 0)
+    invite = client.get("/api/invites/list", headers=factory.headers(operator)).json["invites"][0]
+    assert invite["emailStatus"] == "sent"

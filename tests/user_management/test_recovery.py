@@ -1,8 +1,10 @@
 """Recovery codes and a higher role resetting someone's second factor."""
 import pyotp
+import time_machine
 import pytest
 
 from user_management.models import TwoFactorChallenge, User
+from user_management.utils.timeutil import utcnow
 
 from support.factory import PASSWORD
 from support.two_factor import bearer, enroll_totp, frozen_clock, last_otp, login, verify_otp, verify_totp
@@ -130,3 +132,46 @@ def test_staff_on_totp_enrolls_again_after_a_reset(client, factory, enrolled):
     assert reset(client, factory, boss, operator).status_code == 200
     body = login(client, operator.email).json
     assert body["twoFactorMethod"] == "totp" and body["requiresTotpSetup"] is True
+
+
+@pytest.mark.parametrize(
+    "actor_role, target_role, status",
+    [("super_admin", "site_admin", 200), ("operator", "client_user", 200), ("operator", "operator", 403),
+     ("client_user", "client_user", 403), ("site_admin", "super_admin", 403)],
+)
+def test_only_a_higher_role_resets(client, factory, actor_role, target_role, status):
+    actor = factory.user(actor_role)
+    target = factory.user(target_role, organization=actor.organization)
+    assert reset(client, factory, actor, target).status_code == status
+
+
+def test_reset_across_organizations_is_404(client, factory):
+    admin = factory.user("client_admin")
+    foreign = factory.user("client_user")
+    assert reset(client, factory, admin, foreign).status_code == 404
+    assert reset(client, factory, admin, admin).status_code == 403
+    assert client.post(f"/api/users/{foreign.id}/reset-two-factor").status_code == 401
+
+
+def test_after_a_reset_the_password_alone_binds_no_authenticator(client, factory, outbox):
+    """After reset-two-factor, anyone with the password could enroll their own authenticator and take the
+    recovery codes (issue 12, item 3). The code emailed to the account's address is needed first."""
+    admin = factory.user("client_admin")
+    admin.organization.update(set__two_factor_method="totp")
+    member = factory.user("client_user", organization=admin.organization)
+    assert reset(client, factory, admin, member).status_code == 200
+    body = login(client, member.email).json
+    assert body["requiresTotpSetup"] is True
+    token = body["twoFactorToken"]
+    for attempt in ({"twoFactorToken": token}, {"twoFactorToken": token, "otp": "000000"}):
+        refused = client.post("/api/auth/totp/setup", json=attempt)
+        assert refused.status_code == 401 and "secret" not in refused.json
+    assert client.post("/api/auth/totp/confirm", json={"twoFactorToken": token, "token": "123456"}).status_code == 401
+    assert User.objects.get(id=member.id).totp_pending_secret is None
+    # The owner, reading the mailbox, can get a fresh code and go on.
+    with time_machine.travel(utcnow().timestamp() + 31):
+        resent = client.post("/api/auth/resend-otp", json={"twoFactorToken": token})
+        assert resent.status_code == 200
+        setup = client.post("/api/auth/totp/setup", json={"twoFactorToken": resent.json["twoFactorToken"],
+                                                          "otp": last_otp(outbox, member)})
+    assert setup.status_code == 200 and setup.json["secret"]

@@ -33,3 +33,32 @@ def test_paired_surrogates_and_other_unicode_still_work(client):
     body = '{"refreshToken": "\\ud83d\\ude00 caf\\u00e9"}'
     response = client.post("/api/auth/refresh", data=body, content_type="application/json")
     assert response.status_code == 401
+
+
+# Security round two (issue 12, item 8): bodies that crashed into a 500.
+
+DEEPLY_NESTED = "[" * 3000 + "]" * 3000
+
+
+@pytest.mark.parametrize("path", ["/api/auth/login", "/api/invites/accept", "/api/auth/forgot-password"])
+def test_deeply_nested_json_is_a_400_not_a_500(client, path):
+    """3,000 nested arrays exhausted the JSON decoder's recursion (RecursionError, 500)."""
+    response = client.post(path, data=DEEPLY_NESTED, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["success"] is False and "nested" in response.get_json()["message"]
+
+
+def test_moderately_nested_json_still_reaches_validation(client):
+    """A few levels of nesting are an ordinary wrong body: 422 naming the field, not a 400."""
+    response = client.post("/api/auth/login", json={"email": [[[["x"]]]], "password": "p"})
+    assert response.status_code == 422 and "email" in response.get_json()["errors"]
+
+
+@pytest.mark.parametrize("name", ["   ", "Acme\r\nBcc: victim@example.test", "Acme\u2028Corp", "x" * 121])
+def test_blank_or_control_character_organization_name_is_a_422(client, factory, name):
+    """`PUT /api/organization {"name": "   "}` raised mongoengine's ValidationError (500)."""
+    admin = factory.user("client_admin")
+    response = client.put("/api/organization", json={"name": name}, headers=factory.headers(admin))
+    assert response.status_code == 422 and "name" in response.get_json()["errors"]
+    admin.organization.reload()
+    assert admin.organization.name != name

@@ -191,7 +191,7 @@ def test_the_shapes_are_exactly_the_documented_json(app, objects):
         "organization": {"id": str(organization.id), "name": organization.name},
         "invitedBy": {"id": str(admin.id), "email": admin.email, "firstName": "Client Admin", "lastName": "Tester"},
         "status": "pending", "expiresAt": iso(invite.expires_at), "acceptedAt": None, "revokedAt": None,
-        "sendCount": 1, "createdAt": iso(invite.created_at),
+        "sendCount": 1, "emailStatus": "queued", "createdAt": iso(invite.created_at),
     }
     assert out.InviteSchema().dump(objects["staff_invite"])["organization"] is None
     assert out.InviteDetailsSchema().dump(invite) == {

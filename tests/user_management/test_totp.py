@@ -130,19 +130,34 @@ def test_the_code_used_to_confirm_cannot_log_in(client, factory):
         assert verify_totp(client, pyotp.TOTP(secret).now(), token=token).status_code == 401
 
 
-def test_window_is_one_step_either_way(client, factory):
+def test_window_is_two_steps_either_way(client, factory):
+    """The reference's window: a code from a minute ago still works (it failed at ±1 step); three steps do not."""
     operator = factory.user("operator")
     with frozen_clock() as clock:
         secret, _ = enroll_totp(client, factory, operator)
         totp = pyotp.TOTP(secret)
-        clock.shift(120)
+        clock.shift(180)
         step = totp.timecode(datetime.datetime.now())
         token = login(client, operator.email).json["twoFactorToken"]
-        assert verify_totp(client, totp.generate_otp(step - 2), token=token).status_code == 401
-        assert verify_totp(client, totp.generate_otp(step + 2), token=token).status_code == 401
-        assert verify_totp(client, totp.generate_otp(step - 1), token=token).status_code == 200
+        assert verify_totp(client, totp.generate_otp(step - 3), token=token).status_code == 401
+        assert verify_totp(client, totp.generate_otp(step + 3), token=token).status_code == 401
+        assert verify_totp(client, totp.generate_otp(step - 2), token=token).status_code == 200
         token = login(client, operator.email).json["twoFactorToken"]
-        assert verify_totp(client, totp.generate_otp(step + 1), token=token).status_code == 200
+        assert verify_totp(client, totp.generate_otp(step - 2), token=token).status_code == 401  # used once
+        assert verify_totp(client, totp.generate_otp(step + 2), token=token).status_code == 200
+
+
+def test_window_is_configurable(app, client, factory):
+    app.config["TOTP_VALID_WINDOW"] = 1
+    operator = factory.user("operator")
+    with frozen_clock() as clock:
+        secret, _ = enroll_totp(client, factory, operator)
+        clock.shift(180)
+        totp = pyotp.TOTP(secret)
+        token = login(client, operator.email).json["twoFactorToken"]
+        step = totp.timecode(datetime.datetime.now())
+        assert verify_totp(client, totp.generate_otp(step - 2), token=token).status_code == 401
+        assert verify_totp(client, totp.generate_otp(step - 1), token=token).status_code == 200
 
 
 def test_five_wrong_totp_codes_void_the_challenge(client, factory):
@@ -203,7 +218,7 @@ def test_production_refuses_to_start_without_an_encryption_key():
 
 # Organizations that require TOTP.
 
-def test_member_without_totp_must_enroll_to_finish_login(client, factory):
+def test_member_without_totp_must_enroll_to_finish_login(client, factory, outbox):
     member = totp_org_member(factory)
     with frozen_clock() as clock:
         body = login(client, member.email).json
@@ -216,7 +231,13 @@ def test_member_without_totp_must_enroll_to_finish_login(client, factory):
         assert verify_totp(client, "123456", token=token).status_code == 401
         assert verify_totp(client, "123456", user_id=str(member.id)).status_code == 401
 
-        setup = client.post("/api/auth/totp/setup", json={"twoFactorToken": token})
+        # The password alone binds nothing: the code emailed to the account's address comes first.
+        refused = client.post("/api/auth/totp/setup", json={"twoFactorToken": token})
+        assert refused.status_code == 401 and "otp" in refused.json["errors"] and "secret" not in refused.json
+        code = last_otp(outbox, member)
+        assert client.post("/api/auth/totp/setup", json={"twoFactorToken": token, "otp": wrong(code)}).status_code == 401
+        assert member.reload().totp_pending_secret is None
+        setup = client.post("/api/auth/totp/setup", json={"twoFactorToken": token, "otp": code})
         assert setup.status_code == 200
         secret = setup.json["secret"]
         confirm = client.post("/api/auth/totp/confirm",
@@ -237,10 +258,11 @@ def test_member_without_totp_must_enroll_to_finish_login(client, factory):
         assert verify_totp(client, pyotp.TOTP(secret).now(), token=body["twoFactorToken"]).status_code == 200
 
 
-def test_enrollment_challenge_voids_after_five_wrong_codes(client, factory):
+def test_enrollment_challenge_voids_after_five_wrong_codes(client, factory, outbox):
     member = totp_org_member(factory)
     token = login(client, member.email).json["twoFactorToken"]
-    secret = client.post("/api/auth/totp/setup", json={"twoFactorToken": token}).json["secret"]
+    secret = client.post("/api/auth/totp/setup",
+                         json={"twoFactorToken": token, "otp": last_otp(outbox, member)}).json["secret"]
     code = pyotp.TOTP(secret).now()
     for _ in range(5):
         response = client.post("/api/auth/totp/confirm", json={"twoFactorToken": token, "token": wrong(code)})
@@ -266,15 +288,16 @@ def test_organization_switching_from_otp_to_totp(client, factory, outbox):
     response = client.put("/api/organization", json={"twoFactorMethod": "totp"}, headers=factory.headers(admin))
     assert response.status_code == 200
 
-    sent_before = len(outbox("otp"))
     for user in (member, admin):
         body = login(client, user.email).json
         assert body["twoFactorMethod"] == "totp" and body["requiresTotpSetup"] is True
-    assert len(outbox("otp")) == sent_before  # no more email codes
 
     with frozen_clock():
         token = login(client, member.email).json["twoFactorToken"]
-        secret = client.post("/api/auth/totp/setup", json={"twoFactorToken": token}).json["secret"]
+        # The switch is no way around the email: a code to the account's address comes before the secret.
+        assert "secret" not in client.post("/api/auth/totp/setup", json={"twoFactorToken": token}).json
+        secret = client.post("/api/auth/totp/setup",
+                             json={"twoFactorToken": token, "otp": last_otp(outbox, member)}).json["secret"]
         done = client.post("/api/auth/totp/confirm", json={"twoFactorToken": token, "token": pyotp.TOTP(secret).now()})
         assert done.status_code == 200 and done.json["accessToken"]
 

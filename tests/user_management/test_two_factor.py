@@ -1,8 +1,9 @@
 """Login with an emailed code: challenges, attempts, expiry, resend, the userId path, staff enrollment."""
 import jwt as pyjwt
 import pytest
+from flask_jwt_extended import create_access_token
 
-from user_management.models import TwoFactorChallenge, User
+from user_management.models import AuditEvent, TwoFactorChallenge, User
 from user_management.utils import otp as otp_util
 
 from support.factory import PASSWORD
@@ -152,6 +153,24 @@ def test_challenge_token_is_never_an_access_token(client, member):
     for path in ("/api/auth/profile", "/api/organization"):
         assert client.get(path, headers=bearer(token)).status_code == 401
     assert client.post("/api/auth/logout-all", headers=bearer(token)).status_code == 401
+
+
+@pytest.mark.parametrize("claims", [
+    {"type": otp_util.CHALLENGE_TYPE, "aud": otp_util.CHALLENGE_AUDIENCE},
+    {"type": otp_util.CHALLENGE_TYPE},
+    {"type": "access", "aud": otp_util.CHALLENGE_AUDIENCE},
+], ids=["challenge", "challenge-type", "challenge-audience"])
+def test_type_and_audience_keep_a_challenge_token_out_even_with_a_token_version(app, client, member, claims):
+    """Only the missing `tv` claim used to refuse a challenge token; type and audience are checked themselves.
+
+    Signed with the access tokens' own key and carrying a current `tv`, so nothing but those claims differs.
+    """
+    challenge = pyjwt.decode(start(client, member)["twoFactorToken"], options={"verify_signature": False})
+    token = create_access_token(identity=member.reload(), additional_claims={"purpose": challenge["purpose"],
+                                                                             "cid": challenge["cid"], **claims})
+    assert pyjwt.decode(token, options={"verify_signature": False})["tv"] == member.token_version
+    response = client.get("/api/auth/profile", headers=bearer(token))
+    assert response.status_code == 401 and response.json["message"] == "Invalid access token"
 
 
 def test_access_token_is_not_a_challenge_token(client, member, factory, outbox):
@@ -321,3 +340,45 @@ def test_members_cannot_choose_their_own_method(client, factory, role):
 def test_two_factor_settings_input_is_validated(client, factory, body):
     response = client.put("/api/auth/two-factor", json=body, headers=factory.headers(factory.user("operator")))
     assert response.status_code == 422
+
+
+# Security round two (issue 12, item 2): the `userId` form is honoured only from the client that passed the password.
+
+
+def from_ip(ip, agent="victim-browser/1.0"):
+    return {"environ_base": {"REMOTE_ADDR": ip}, "headers": {"User-Agent": agent}}
+
+
+def test_a_stranger_with_the_user_id_cannot_disrupt_a_login_in_progress(client, member, outbox):
+    """Wrong codes and resends by `userId` from other IPs voided the challenge, locked the account's second
+    factor and killed the emailed code; now they are refused untouched (and audited)."""
+    victim = from_ip("198.51.100.7")
+    challenge = client.post("/api/auth/login", json={"email": member.email, "password": PASSWORD}, **victim).json
+    code = last_otp(outbox, member)
+    for index in range(12):
+        stranger = from_ip(f"203.0.113.{index % 5}", "curl/8.0")
+        response = client.post("/api/auth/verify-otp", json={"userId": challenge["userId"], "otp": wrong(code)},
+                               **stranger)
+        assert response.status_code == 401
+    for index in range(2):
+        resent = client.post("/api/auth/resend-otp", json={"userId": challenge["userId"]}, **from_ip("203.0.113.9"))
+        assert resent.status_code == 401
+    # Same IP, another browser: still not the client that passed the password step.
+    assert client.post("/api/auth/verify-otp", json={"userId": challenge["userId"], "otp": code},
+                       **from_ip("198.51.100.7", "other-agent")).status_code == 401
+    stored = TwoFactorChallenge.objects.get(user=member)
+    assert stored.attempts == 0 and stored.status == "pending"
+    assert len(outbox("otp", to=member.email)) == 1
+    assert AuditEvent.objects(type="two_factor.foreign_client_refused", target_id=str(member.id)).count() == 15
+    assert AuditEvent.objects(type="two_factor.failure").count() == 0
+    session = client.post("/api/auth/verify-otp", json={"userId": challenge["userId"], "otp": code}, **victim)
+    assert session.status_code == 200 and session.json["accessToken"]
+
+
+def test_the_two_factor_token_form_works_from_anywhere(client, member, outbox):
+    """The signed twoFactorToken is the proof; it does not depend on the client (unchanged)."""
+    challenge = client.post("/api/auth/login", json={"email": member.email, "password": PASSWORD},
+                            **from_ip("198.51.100.7")).json
+    response = client.post("/api/auth/verify-otp", json={"twoFactorToken": challenge["twoFactorToken"],
+                                                         "otp": last_otp(outbox, member)}, **from_ip("203.0.113.1"))
+    assert response.status_code == 200

@@ -210,12 +210,13 @@ def test_an_otp_login_sets_the_cookie_only_after_the_code(client, factory, outbo
     assert session_post(client, "/refresh").status_code == 200
 
 
-def test_first_time_totp_enrollment_during_login(client, factory):
+def test_first_time_totp_enrollment_during_login(client, factory, outbox):
     organization = factory.organization(two_factor_method="totp")
     member = factory.user("client_user", organization=organization)
     challenge = login(client, member).json
     assert challenge["requiresTotpSetup"] is True
-    setup = client.post("/api/auth/totp/setup", json={"twoFactorToken": challenge["twoFactorToken"]})
+    emailed = outbox("otp", to=member.email)[-1].context["code"]
+    setup = client.post("/api/auth/totp/setup", json={"twoFactorToken": challenge["twoFactorToken"], "otp": emailed})
     assert setup.status_code == 200 and setup.json["qrCode"].startswith("data:image/png;base64,")
     code = pyotp.TOTP(setup.json["secret"]).now()
     response = session_post(client, "/totp-confirm", {"twoFactorToken": challenge["twoFactorToken"], "token": code})

@@ -2,7 +2,8 @@
 from mongoengine.queryset.visitor import Q
 
 from ..exceptions import Forbidden
-from ..models import AuditEvent
+from ..models import AuditEvent, User
+from ..models.lookup import object_id
 from ..utils.pagination import paginate
 from ..utils.roles import CLIENT_ADMIN, SITE_ADMIN, SUPER_ADMIN
 from ..utils.timeutil import utcnow
@@ -28,4 +29,28 @@ def list_events(actor, page, limit, event_type=None, user_id=None, start=None, e
         queryset = queryset.filter(created_at__gte=start)
     if end is not None:
         queryset = queryset.filter(created_at__lte=end)
-    return paginate(queryset.order_by("-created_at", "-id"), page, limit)
+    page = paginate(queryset.order_by("-created_at", "-id"), page, limit)
+    if actor.role == CLIENT_ADMIN:
+        _redact_outsiders(page.items, actor.organization_id)
+    return page
+
+
+def _redact_outsiders(events, organization_id):
+    """A tenant sees who in it did what, but of anyone outside it (staff) only a role: no email, id, IP or agent.
+
+    The events are changed in memory only, for this answer.
+    """
+    ids = {party_id for event in events for party_id in (event.actor_id, event.target_id) if party_id}
+    users = {str(user.id): user for user in User.objects(id__in=[i for i in ids if object_id(i)]).only("role",
+                                                                                                      "organization")}
+    for event in events:
+        for party in ("actor", "target"):
+            party_id = getattr(event, f"{party}_id")
+            user = users.get(party_id)
+            if not party_id or (user is not None and user.organization_id == organization_id):
+                continue
+            setattr(event, f"{party}_role", user.role if user is not None else None)
+            setattr(event, f"{party}_id", None)
+            setattr(event, f"{party}_email", None)
+            if party == "actor":
+                event.ip = event.user_agent = None

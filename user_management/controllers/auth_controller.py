@@ -55,23 +55,37 @@ def login(email, password, client=None):
 
 
 def refresh(refresh_token, client=None):
-    """Rotate a refresh token; a token presented twice revokes its whole family."""
+    """Rotate a refresh token; a rotated token presented again revokes its whole family.
+
+    Of two simultaneous refreshes with one token, one rotates it and the other sees the reuse and
+    revokes the family. The winner checks the family again once its new token is stored, so the
+    revocation catches that token too, whichever of the two finishes first.
+    """
     digest = refresh_digest(refresh_token)
     now = utcnow()
     current = RefreshToken.use(digest, now)
     if current is None:
-        spent = RefreshToken.objects(token_hash=digest).first()
-        if spent is not None and spent.was_replayed(now):
-            RefreshToken.revoke_family(spent.family, now)
-            owner = spent.user
-            audit.record(events.REFRESH_TOKEN_REUSE, target=owner, details={"family": spent.family})
-            raise Unauthorized(REFRESH_REUSED)
-        raise Unauthorized(INVALID_REFRESH)
+        _refused(RefreshToken.objects(token_hash=digest).first(), now)
     user = current.user
     if user is None or not user.is_active or not organization_is_active(user):
         RefreshToken.revoke_family(current.family, now)
         raise Unauthorized(INVALID_REFRESH)
-    return open_session(user, client, family=current.family, family_expires_at=current.family_expires_at)
+    session = open_session(user, client, family=current.family, family_expires_at=current.family_expires_at)
+    if RefreshToken.family_is_revoked(current.family):
+        RefreshToken.revoke_family(current.family)
+        raise Unauthorized(REFRESH_REUSED)
+    return session
+
+
+def _refused(spent, now):
+    """A refresh token that cannot be used: raise, after revoking its family when it was stolen."""
+    if spent is not None and spent.was_replayed(now):
+        RefreshToken.revoke_family(spent.family, now)
+        audit.record(events.REFRESH_TOKEN_REUSE, target=spent.user, details={"family": spent.family})
+        raise Unauthorized(REFRESH_REUSED)
+    if spent is not None and spent.was_revoked():
+        audit.record(events.REFRESH_TOKEN_REVOKED, target=spent.user, details={"family": spent.family})
+    raise Unauthorized(INVALID_REFRESH)
 
 
 def logout(refresh_token):

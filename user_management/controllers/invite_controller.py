@@ -1,5 +1,7 @@
 """Invites: create, inspect, accept (single use under concurrency), list, revoke, resend."""
 import logging
+import math
+from datetime import timedelta
 
 from flask import current_app
 from mongoengine.errors import NotUniqueError
@@ -7,10 +9,10 @@ from mongoengine.queryset.visitor import Q
 
 from servicekit.contract import INVITE_ACCEPTED
 
-from ..exceptions import Conflict, Forbidden, Gone, NotFound
-from ..models import Invite, Organization, User, get_or_404
+from ..exceptions import Conflict, Forbidden, Gone, NotFound, TooManyRequests
+from ..models import Invite, Organization, Throttle, User, get_or_404
 from ..models import audit_event as events
-from ..models.invite import ACCEPTED, EXPIRED, PENDING, REVOKED, PendingAccount
+from ..models.invite import ACCEPTED, EMAIL_FAILED, EMAIL_SENT, EXPIRED, PENDING, REVOKED, PendingAccount
 from ..services import audit, lockout
 from ..services.notification_client import cancel_email, deliver_now, queue_email
 from ..utils.ids import derived_id
@@ -58,7 +60,7 @@ def _invite_email_context(invite, token, inviter):
 
 
 def _send_invite_email(invite, token, inviter):
-    queue_email(invite.email, "invite", _invite_email_context(invite, token, inviter))
+    queue_email(invite.email, "invite", _invite_email_context(invite, token, inviter), invite=invite)
 
 
 def _creation_email_key(invite):
@@ -134,6 +136,7 @@ def create_invite(inviter, email, role, organization_name=None):
             token_hash=token_digest(token),
             expires_at=now + current_app.config["INVITE_EXPIRES"],
             draft_until=now + current_app.config["RECOVERY_LEASE"],
+            last_sent_at=now,
         ).save(force_insert=True)
     except NotUniqueError:
         # The unique index on pending invites: another request invited this address first.
@@ -145,12 +148,13 @@ def create_invite(inviter, email, role, organization_name=None):
             organization.discard_provisional()
         raise
     email_job = queue_email(invite.email, "invite", _invite_email_context(invite, token, inviter),
-                            key=_creation_email_key(invite), deliver=False)
+                            key=_creation_email_key(invite), deliver=False, invite=invite)
     _audit_invite(events.INVITE_CREATED, inviter, invite)
     invite.publish()
     if created:
         organization.confirm()
     deliver_now(email_job)
+    invite.reload()
     broadcast_invite_status(invite)
     return invite
 
@@ -335,18 +339,62 @@ def revoke_invite(actor, invite_id):
     return revoked
 
 
+def email_outcome_message(invite, sent_message):
+    """What to tell the inviter: `sent_message` only when notifications took the email."""
+    if invite.email_status == EMAIL_SENT:
+        return sent_message
+    if invite.email_status == EMAIL_FAILED:
+        return "The invite exists, but its email was refused; check the address and resend it"
+    return "The invite exists; its email is queued and will be sent shortly"
+
+
+def _wait_before_resend(invite, now):
+    """Seconds until `invite` may be emailed again (INVITE_RESEND_INTERVAL after its last email), else 0."""
+    if invite.last_sent_at is None:
+        return 0
+    remaining = (invite.last_sent_at + current_app.config["INVITE_RESEND_INTERVAL"] - now).total_seconds()
+    return max(0, math.ceil(remaining))
+
+
+def _resend_refused(wait):
+    return TooManyRequests(f"This invite was just sent; please wait {wait} seconds before resending it",
+                           retry_after=wait)
+
+
+def _not_resendable(invite):
+    return Conflict(f"Only a pending or expired invite can be resent; this one is {invite.effective_status()}")
+
+
 def resend_invite(actor, invite_id):
-    """Issue a fresh token and expiry for a pending or expired invite; the old link dies."""
+    """Issue a fresh token and expiry for a pending or expired invite; the old link dies.
+
+    Limited per invite (one email per INVITE_RESEND_INTERVAL) and per sender (INVITE_RESENDS_PER_HOUR),
+    so resending cannot turn into mail-bombing an address.
+    """
+    config = current_app.config
     invite = find_manageable_invite(actor, invite_id)
-    token = new_token()
+    if invite.status not in (PENDING, EXPIRED):
+        raise _not_resendable(invite)
     now = utcnow()
+    wait = _wait_before_resend(invite, now)
+    if wait:
+        raise _resend_refused(wait)
+    wait = Throttle.hit(f"invite-resend:{actor.id}", config["INVITE_RESENDS_PER_HOUR"], timedelta(hours=1), now)
+    if wait:
+        raise TooManyRequests("You have resent too many invites; please try again later", retry_after=wait)
+    token = new_token()
     try:
-        resent = invite.renew(token_digest(token), now + current_app.config["INVITE_EXPIRES"], now)
+        resent = invite.renew(token_digest(token), now + config["INVITE_EXPIRES"], now,
+                              config["INVITE_RESEND_INTERVAL"])
     except NotUniqueError:
         raise Conflict(PENDING_INVITE_EXISTS) from None
     if resent is None:
-        raise Conflict(f"Only a pending or expired invite can be resent; this one is {invite.effective_status()}")
+        invite.reload()
+        if invite.status not in (PENDING, EXPIRED):
+            raise _not_resendable(invite)
+        raise _resend_refused(_wait_before_resend(invite, utcnow()) or 1)
     _send_invite_email(resent, token, resent.invited_by or actor)
+    resent.reload()
     broadcast_invite_status(resent)
     _audit_invite(events.INVITE_RESENT, actor, resent, sendCount=resent.send_count)
     return resent

@@ -5,6 +5,7 @@ from ..exceptions import Conflict, NotFound
 from ..models import Organization, RefreshToken, User, get_or_404
 from ..models import audit_event as events
 from ..services import audit
+from ..services.sessions import end_organization_sessions
 from ..utils.pagination import paginate
 from ..utils.timeutil import utcnow
 
@@ -57,6 +58,7 @@ def set_organization_status(actor, organization_id, is_active):
     if not is_active:
         members = User.objects(organization=organization).scalar("id")
         RefreshToken.objects(user__in=list(members), revoked_at=None).update(set__revoked_at=now)
+    end_organization_sessions(organization)
     organization.reload()
     audit.record(events.ORGANIZATION_REACTIVATED if is_active else events.ORGANIZATION_DEACTIVATED, actor=actor,
                  organization=organization)

@@ -31,10 +31,21 @@ def _new_recovery_codes(user):
     return recovery_codes, [second_factor.recovery_digest(user, code) for code in recovery_codes]
 
 
-def totp_setup(user=None, two_factor_token=None, current_password=None):
-    """Start TOTP enrollment (a pending secret): signed in with the password, or with a login's enrollment challenge."""
+EMAIL_CODE_FIRST = "Enter the code we emailed you first"
+
+
+def totp_setup(user=None, two_factor_token=None, current_password=None, otp=None):
+    """Start TOTP enrollment (a pending secret): signed in with the password, or with a login's enrollment challenge.
+
+    A login's enrollment shows the secret only once the code emailed to the account's address is given:
+    the password alone does not bind a new authenticator.
+    """
     if two_factor_token:
-        _, user = second_factor.resolve(two_factor_token, None, (TOTP_ENROLL,))
+        challenge, user = second_factor.resolve(two_factor_token, None, (TOTP_ENROLL,))
+        if challenge.email_proven_at is None:
+            if not otp:
+                raise Unauthorized(EMAIL_CODE_FIRST, {"otp": [EMAIL_CODE_FIRST]})
+            second_factor.prove_email(challenge, user, otp)
     else:
         check_current_password(user, current_password)
     return _begin_totp_setup(user)
@@ -46,6 +57,8 @@ def totp_confirm(code, user=None, two_factor_token=None, client=None):
     error, field = (Unauthorized, None) if two_factor_token else (InvalidInput, "token")
     if two_factor_token:
         challenge, user = second_factor.resolve(two_factor_token, None, (TOTP_ENROLL,))
+        if challenge.email_proven_at is None:
+            raise Unauthorized(EMAIL_CODE_FIRST, {"otp": [EMAIL_CODE_FIRST]})
     user = User.objects(id=user.id).first()
     pending = user.totp_pending_secret
     secret = totp.decrypt_secret(pending)

@@ -6,9 +6,9 @@ one floor down, in `services/two_factor.py`.
 import logging
 import math
 
-from ..exceptions import TooManyRequests
+from ..exceptions import TooManyRequests, Unauthorized
 from ..models import Throttle
-from ..models.two_factor import LOGIN
+from ..models.two_factor import LOGIN, TOTP_ENROLL
 from ..services import two_factor as second_factor
 from ..services.two_factor import OTP, TOTP, setting
 from ..utils import otp as codes
@@ -69,8 +69,10 @@ def _wait_message(seconds):
 
 
 def resend_otp(two_factor_token, user_id):
-    """Send a new email code for a pending login (the old code dies); limited per user."""
-    challenge, user = second_factor.resolve(two_factor_token, user_id, (LOGIN,), OTP)
+    """Send a new email code for a pending login or authenticator enrollment (the old code dies); limited per user."""
+    challenge, user = second_factor.resolve(two_factor_token, user_id, (LOGIN, TOTP_ENROLL))
+    if challenge.purpose == LOGIN and challenge.method != OTP or challenge.email_proven_at is not None:
+        raise Unauthorized(second_factor.INVALID_CODE)
     now = utcnow()
     interval = setting("OTP_RESEND_INTERVAL")
     if challenge.sent_at is not None and challenge.sent_at > now - interval:

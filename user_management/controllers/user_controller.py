@@ -2,25 +2,39 @@
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
-from ..exceptions import Conflict
+from servicekit import contract
+
+from ..exceptions import Conflict, InvalidInput
 from ..models import User
 from ..models import audit_event as events
 from ..services import audit, lockout
 from ..services.passwords import check_new_password
-from ..services.sessions import end_all_sessions
+from ..services.sessions import set_user_active
 from ..services.users import find_managed_user
 from ..utils.passwords import hash_password
 from ..utils.roles import SUPER_ADMIN
 
 
-def create_super_admin(email, password, first_name="Super", last_name="Admin"):
-    """Create a super_admin after checking the password policy; Conflict on a taken email."""
+PLACEHOLDER_NAMES = ("Super", "Admin")
+
+
+def create_super_admin(email, password, first_name=None, last_name=None):
+    """Create a super_admin after checking the names and the password policy; Conflict on a taken email.
+
+    Names not given are the placeholders "Super Admin", which are nobody's name, so the password is
+    checked only against the names given.
+    """
+    valid_name = contract.name_validators(contract.NAME_MAX_LENGTH)
+    errors = {field: found for field, value in (("firstName", first_name), ("lastName", last_name))
+              if value is not None and (found := contract.problems(value, valid_name))}
+    if errors:
+        raise InvalidInput("Invalid name", errors)
     check_new_password(password, email, first_name, last_name, message="Password does not meet the policy")
     user = User(
         email=email.strip().lower(),
         password_hash=hash_password(password, current_app.config["BCRYPT_ROUNDS"]),
-        first_name=first_name,
-        last_name=last_name,
+        first_name=(first_name or PLACEHOLDER_NAMES[0]).strip(),
+        last_name=(last_name or PLACEHOLDER_NAMES[1]).strip(),
         role=SUPER_ADMIN,
     )
     try:
@@ -42,11 +56,7 @@ def bootstrap_super_admin(email, password):
 def set_user_status(actor, user_id, is_active):
     """Deactivate or reactivate a user; deactivation ends every session at once."""
     target = find_managed_user(actor, user_id)
-    if is_active:
-        User.objects(id=target.id).update_one(set__is_active=True)
-    else:
-        User.objects(id=target.id).update_one(set__is_active=False)
-        end_all_sessions(target)
+    set_user_active(target, is_active)
     target.reload()
     audit.record(events.USER_REACTIVATED if is_active else events.USER_DEACTIVATED, actor=actor, target=target)
     return target

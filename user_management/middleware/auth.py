@@ -30,6 +30,19 @@ def _user_lookup(_header, claims):
     return _load_user(claims["sub"])
 
 
+@jwt.token_verification_loader
+def _is_access_token(_header, claims):
+    # flask-jwt-extended itself refuses only type "refresh" (the audience it checks at decode): a token
+    # is an access token by its type, so a login challenge token (type "two_factor") never passes,
+    # whatever key signed it.
+    return claims.get("type") == "access"
+
+
+@jwt.token_verification_failed_loader
+def _not_an_access_token(_header, _claims):
+    return error_response(401, "Invalid access token")
+
+
 @jwt.token_in_blocklist_loader
 def _token_revoked(_header, claims):
     return not token_is_current(_load_user(claims["sub"]), claims)

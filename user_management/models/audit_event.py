@@ -9,12 +9,18 @@ ACCOUNT_LOCKED = "account.locked"
 TWO_FACTOR_SUCCESS = "two_factor.success"
 TWO_FACTOR_FAILURE = "two_factor.failure"
 TWO_FACTOR_RESET = "two_factor.reset"
+# A second step by `userId` alone from another client than the password step's: refused untouched.
+TWO_FACTOR_FOREIGN_CLIENT = "two_factor.foreign_client_refused"
 # B105: an audit event type
 REFRESH_TOKEN_REUSE = "refresh_token.reuse_detected"  # nosec B105
+# B105: an audit event type. A signed-out session tried to refresh: not an alarm.
+REFRESH_TOKEN_REVOKED = "refresh_token.revoked_presented"  # nosec B105
 LOGOUT_ALL = "logout.all"
 # B105: an audit event type
 PASSWORD_RESET = "password.reset"  # nosec B105
 PASSWORD_CHANGED = "password.changed"  # nosec B105
+# A wrong currentPassword where a signed-in user must confirm it (change password, authenticator, ...).
+CURRENT_PASSWORD_FAILURE = "password.current_password_failure"  # nosec B105
 INVITE_CREATED = "invite.created"
 INVITE_ACCEPTED = "invite.accepted"
 INVITE_REVOKED = "invite.revoked"
@@ -30,8 +36,8 @@ PASSKEY_USED = "passkey.used"
 PASSKEY_REMOVED = "passkey.removed"
 
 EVENT_TYPES = (
-    LOGIN_SUCCESS, LOGIN_FAILURE, ACCOUNT_LOCKED, TWO_FACTOR_SUCCESS, TWO_FACTOR_FAILURE, TWO_FACTOR_RESET,
-    REFRESH_TOKEN_REUSE, LOGOUT_ALL, PASSWORD_RESET, PASSWORD_CHANGED, INVITE_CREATED, INVITE_ACCEPTED,
+    LOGIN_SUCCESS, LOGIN_FAILURE, ACCOUNT_LOCKED, TWO_FACTOR_SUCCESS, TWO_FACTOR_FAILURE, TWO_FACTOR_RESET, TWO_FACTOR_FOREIGN_CLIENT,
+    REFRESH_TOKEN_REUSE, REFRESH_TOKEN_REVOKED, LOGOUT_ALL, PASSWORD_RESET, PASSWORD_CHANGED, CURRENT_PASSWORD_FAILURE, INVITE_CREATED, INVITE_ACCEPTED,
     INVITE_REVOKED, INVITE_RESENT, USER_DEACTIVATED, USER_REACTIVATED, USER_UNLOCKED,
     ORGANIZATION_TWO_FACTOR_CHANGED, ORGANIZATION_DEACTIVATED, ORGANIZATION_REACTIVATED,
     PASSKEY_REGISTERED, PASSKEY_USED, PASSKEY_REMOVED,

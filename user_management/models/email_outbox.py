@@ -31,6 +31,8 @@ class EmailOutbox(Document):
     lease_token = StringField(null=True, db_field="leaseToken")
     last_error = StringField(null=True, db_field="lastError")
     request_id = StringField(null=True, db_field="requestId")
+    # The invite this email is for, if any: the invite shows the outcome (Invite.email_status).
+    invite_id = StringField(null=True, db_field="inviteId")
     created_at = DateTimeField(default=utcnow, db_field="createdAt")
     sent_at = DateTimeField(null=True, db_field="sentAt")
 

@@ -9,6 +9,7 @@ from mongoengine import (
     ReferenceField,
     StringField,
 )
+from mongoengine.queryset.visitor import Q
 
 from ..utils.roles import ROLES
 from ..utils.timeutil import utcnow
@@ -32,6 +33,13 @@ class PendingAccount(EmbeddedDocument):
     first_name = StringField(required=True, db_field="firstName")
     last_name = StringField(required=True, db_field="lastName")
     lease_until = DateTimeField(required=True, db_field="leaseUntil")
+
+# What became of the invite's latest email: waiting in the outbox (or being retried), accepted by
+# notifications, or refused for good (the outbox row is dead; resending tries again).
+EMAIL_QUEUED = "queued"
+EMAIL_SENT = "sent"
+EMAIL_FAILED = "failed"
+EMAIL_STATUSES = (EMAIL_QUEUED, EMAIL_SENT, EMAIL_FAILED)
 
 
 class Invite(Document):
@@ -59,6 +67,10 @@ class Invite(Document):
     revoked_at = DateTimeField(null=True, db_field="revokedAt")
     revoked_by = ReferenceField("User", null=True, db_field="revokedBy")
     send_count = IntField(default=1, db_field="sendCount")
+    email_status = StringField(choices=EMAIL_STATUSES, default=EMAIL_QUEUED, db_field="emailStatus")
+    # The outbox row of the latest email: only its outcome may change email_status.
+    email_job = StringField(null=True, db_field="emailJob")
+    last_sent_at = DateTimeField(null=True, db_field="lastSentAt")
     created_at = DateTimeField(default=utcnow, db_field="createdAt")
     updated_at = DateTimeField(default=utcnow, db_field="updatedAt")
 
@@ -149,16 +161,31 @@ class Invite(Document):
             new=True, set__status=REVOKED, set__revoked_at=now, set__revoked_by=by, set__updated_at=now
         )
 
-    def renew(self, token_hash, expires_at, now=None):
+    def renew(self, token_hash, expires_at, now=None, interval=None):
         """Give a pending or expired invite a new token and expiry: the renewed invite, or None when neither.
 
         An invite a newer one replaced is stored "expired"; renewing makes it pending again,
         which the unique index refuses (NotUniqueError) while another invite for the address is pending.
+        With `interval`, also None when the last email went out less than `interval` ago (one atomic check).
         """
-        return type(self).objects(id=self.id, status__in=(PENDING, EXPIRED)).modify(
+        now = now or utcnow()
+        queryset = type(self).objects(id=self.id, status__in=(PENDING, EXPIRED))
+        if interval is not None:
+            queryset = queryset.filter(Q(last_sent_at=None) | Q(last_sent_at__lte=now - interval))
+        return queryset.modify(
             new=True, set__status=PENDING, set__token_hash=token_hash, set__expires_at=expires_at,
-            set__updated_at=now or utcnow(), unset__draft_until=True, inc__send_count=1,
+            set__updated_at=now, set__last_sent_at=now, unset__draft_until=True, inc__send_count=1,
         )
+
+    def track_email(self, job_id):
+        """The invite's email is now outbox row `job_id`, queued."""
+        type(self).objects(id=self.id).update_one(set__email_job=str(job_id), set__email_status=EMAIL_QUEUED)
+        self.email_job, self.email_status = str(job_id), EMAIL_QUEUED
+
+    @classmethod
+    def record_email_outcome(cls, invite_id, job_id, status):
+        """Set the email status of `invite_id`, unless a newer email (another outbox row) replaced `job_id`."""
+        cls.objects(id=invite_id, email_job=str(job_id)).update_one(set__email_status=status)
 
     def reference_id(self, field):
         """Return the id of a reference field without dereferencing it."""

@@ -2,6 +2,8 @@
 from mongoengine import BooleanField, DateTimeField, Document, ReferenceField, StringField
 from mongoengine.errors import NotUniqueError
 
+from servicekit.contract import ORGANIZATION_NAME_MAX_LENGTH
+
 from ..utils.timeutil import utcnow
 
 TWO_FACTOR_METHODS = ("otp", "totp")
@@ -10,7 +12,7 @@ TWO_FACTOR_METHODS = ("otp", "totp")
 class Organization(Document):
     """A client organization, created when its first client_admin is invited."""
 
-    name = StringField(required=True, min_length=1, max_length=120)
+    name = StringField(required=True, min_length=1, max_length=ORGANIZATION_NAME_MAX_LENGTH)
     # Lower-cased name, unique, so "Acme" and "acme" cannot both exist.
     name_key = StringField(required=True, unique=True, db_field="nameKey")
     two_factor_method = StringField(choices=TWO_FACTOR_METHODS, default="otp", db_field="twoFactorMethod")

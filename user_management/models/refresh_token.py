@@ -44,8 +44,21 @@ class RefreshToken(Document):
         )
 
     def was_replayed(self, now=None):
-        """True when this unexpired token is presented again after it was used or revoked (it leaked)."""
-        return self.expires_at > (now or utcnow()) and bool(self.used_at or self.revoked_at)
+        """True when this unexpired token is presented again after it was rotated: it leaked.
+
+        A token that was revoked without ever being used (logout, logout-all, deactivation) and comes
+        back is a client that was signed out, not a theft: see `was_revoked`.
+        """
+        return self.expires_at > (now or utcnow()) and self.used_at is not None
+
+    def was_revoked(self):
+        """True when this token was revoked before it was ever used."""
+        return self.revoked_at is not None and self.used_at is None
+
+    @classmethod
+    def family_is_revoked(cls, family):
+        """True once any token of `family` is revoked: the whole login is over, whatever joins it later."""
+        return cls.objects(family=family, revoked_at__ne=None).first() is not None
 
     @classmethod
     def revoke_family(cls, family, now=None):

@@ -31,6 +31,11 @@ class TwoFactorChallenge(Document):
     # The user's token_version at creation: logout-all or a password reset voids the challenge.
     token_version = IntField(required=True, db_field="tokenVersion")
     attempts = IntField(default=0)
+    # Who passed the password step: the `userId` form of the second step is honoured only from this client.
+    client_ip = StringField(null=True, max_length=64, db_field="clientIp")
+    client_agent = StringField(null=True, max_length=512, db_field="clientAgent")
+    # A login's authenticator enrollment: set once the emailed code proved the account's address.
+    email_proven_at = DateTimeField(null=True, db_field="emailProvenAt")
     status = StringField(choices=STATUSES, default=PENDING)
     expires_at = DateTimeField(required=True, db_field="expiresAt")
     used_at = DateTimeField(null=True, db_field="usedAt")
@@ -74,6 +79,14 @@ class TwoFactorChallenge(Document):
             self.attempts = current.attempts if current is not None else 0
             self.void_if_spent(maximum)
         return reserved
+
+    def is_from(self, ip, user_agent):
+        """True when the request comes from the client that passed the password step."""
+        return self.client_ip == ip and self.client_agent == user_agent
+
+    def prove_email(self, now=None):
+        """Record that the emailed code of this pending challenge was given; False when it is not pending."""
+        return bool(type(self).objects(id=self.id, status=PENDING).update_one(set__email_proven_at=now or utcnow()))
 
     def void_if_spent(self, maximum):
         """Void the challenge when this copy's attempts reached `maximum`; True when they had."""

@@ -12,6 +12,8 @@ from mongoengine import (
 
 from mongoengine.queryset.visitor import Q
 
+from servicekit.contract import NAME_MAX_LENGTH
+
 from ..exceptions import InvalidInput
 from ..utils.roles import ROLES, is_staff
 from ..utils.timeutil import utcnow
@@ -23,8 +25,8 @@ class User(Document):
 
     email = EmailField(required=True, unique=True)
     password_hash = StringField(required=True, db_field="password")
-    first_name = StringField(required=True, max_length=100, db_field="firstName")
-    last_name = StringField(required=True, max_length=100, db_field="lastName")
+    first_name = StringField(required=True, max_length=NAME_MAX_LENGTH, db_field="firstName")
+    last_name = StringField(required=True, max_length=NAME_MAX_LENGTH, db_field="lastName")
     role = StringField(required=True, choices=ROLES)
     organization = ReferenceField("Organization", null=True)
     # Staff choose their own second factor; organization members follow the organization.

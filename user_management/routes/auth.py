@@ -117,7 +117,8 @@ def totp_setup():
     """Start authenticator enrollment: secret, otpauth URL and QR code."""
     data = json_body(TotpSetupSchema())
     user = _signed_in_user(data.get("two_factor_token"))
-    setup = two_factor_enrollment.totp_setup(user, data.get("two_factor_token"), data.get("current_password"))
+    setup = two_factor_enrollment.totp_setup(user, data.get("two_factor_token"), data.get("current_password"),
+                                             data.get("otp"))
     return out.TotpSecretResponseSchema().dump(setup)
 
 

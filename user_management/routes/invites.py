@@ -24,7 +24,7 @@ def create():
     """Invite someone to a role the caller may invite."""
     data = json_body(InviteCreateSchema())
     invite = invite_controller.create_invite(current_user, data["email"], data["role"], data.get("organization_name"))
-    return _answer("Invite sent", invite), 201
+    return _answer(invite_controller.email_outcome_message(invite, "Invite sent"), invite), 201
 
 
 @bp.get("/details/<token>")
@@ -62,8 +62,9 @@ def revoke(invite_id):
 
 
 @bp.post("/<invite_id>/resend")
-@api_doc(response=out.InviteResponseSchema, auth=True, errors=(403, 409))
+@api_doc(response=out.InviteResponseSchema, auth=True, errors=(403, 409, 429))
 @auth_required()
 def resend(invite_id):
-    """Send a pending or expired invite again with a new link."""
-    return _answer("Invite resent", invite_controller.resend_invite(current_user, invite_id))
+    """Send a pending or expired invite again with a new link (limited per invite and per sender)."""
+    invite = invite_controller.resend_invite(current_user, invite_id)
+    return _answer(invite_controller.email_outcome_message(invite, "Invite resent"), invite)

@@ -38,10 +38,15 @@ class AuditListSchema(PageSchema):
 
 
 class AuditPartySchema(Schema):
-    """The actor or target of an event: id and email at the time."""
+    """The actor or target of an event: id and email at the time.
 
-    id = fields.String(required=True)
+    To a client_admin, someone outside the organization (staff) is only a role: id and email are null.
+    """
+
+    id = fields.String(required=True, allow_none=True)
     email = fields.String(required=True, allow_none=True)
+    role = fields.String(allow_none=True, metadata={"description": "only for someone outside the viewer's "
+                                                                   "organization, shown instead of id and email"})
 
 
 class AuditParty(fields.Nested):
@@ -52,9 +57,13 @@ class AuditParty(fields.Nested):
         self.party = party
 
     def get_value(self, obj, attr, accessor=None, default=missing):
-        """`{id, email}` of the party, or None."""
+        """`{id, email}` of the party, `{id: null, email: null, role}` of a redacted outsider, or None."""
         party_id = getattr(obj, f"{self.party}_id")
-        return {"id": party_id, "email": getattr(obj, f"{self.party}_email")} if party_id else None
+        if party_id:
+            return {"id": party_id, "email": getattr(obj, f"{self.party}_email")}
+        if hasattr(obj, f"{self.party}_role"):
+            return {"id": None, "email": None, "role": getattr(obj, f"{self.party}_role")}
+        return None
 
 
 class AuditEventSchema(Schema):

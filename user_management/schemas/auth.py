@@ -73,6 +73,7 @@ class TotpSetupSchema(Schema):
 
     two_factor_token = two_factor_token()
     current_password = fields.String(data_key="currentPassword", validate=validate.Length(min=1, max=512))
+    otp = Code(validate=SIX_DIGITS, metadata={"description": "With twoFactorToken: the code emailed at login"})
 
 
 class TotpConfirmSchema(Schema):

@@ -1,14 +1,18 @@
 """Field types shared by the schemas."""
 from marshmallow import ValidationError, fields, validate
 
-from servicekit.contract import NAME_MAX_LENGTH, name_validators
+from servicekit.contract import NAME_MAX_LENGTH, email_length, name_validators
 
 from ..utils.passwords import MAX_LENGTH, policy_problems
 from ..utils.timeutil import isoformat
 
 
 class NormalizedEmail(fields.Email):
-    """An email address, stripped and lower-cased before validation."""
+    """An email address, stripped and lower-cased before validation, no longer than an SMTP path allows."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(email_length)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):

@@ -7,7 +7,7 @@ answer schemas dump a dict of them with the answer's other keys.
 """
 from marshmallow import Schema, fields, validate
 
-from ..models.invite import ACCEPTED, EXPIRED, PENDING, REVOKED
+from ..models.invite import ACCEPTED, EMAIL_STATUSES, EXPIRED, PENDING, REVOKED
 from ..models.organization import TWO_FACTOR_METHODS
 from ..utils.roles import ROLES
 from .fields import Timestamp
@@ -84,6 +84,10 @@ class InviteSchema(Schema):
     accepted_at = _time("acceptedAt")
     revoked_at = _time("revokedAt")
     send_count = fields.Integer(required=True, data_key="sendCount")
+    email_status = fields.String(required=True, data_key="emailStatus", validate=validate.OneOf(EMAIL_STATUSES),
+                                 metadata={
+        "description": "queued: waiting to be handed to notifications (or retried); sent: accepted by it; "
+                       "failed: refused for good (e.g. an address it cannot send to): resend after fixing it"})
     created_at = _time("createdAt")
 
 

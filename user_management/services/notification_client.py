@@ -16,27 +16,36 @@ from mongoengine.errors import NotUniqueError
 
 from servicekit.contract import IDEMPOTENCY_KEY_HEADER, SERVICE_TOKEN_HEADER
 
-from ..models import EmailOutbox
+from ..models import EmailOutbox, Invite
+from ..models.email_outbox import DEAD
+from ..models.invite import EMAIL_FAILED, EMAIL_SENT
 from ..utils.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(hours=1)
+# Answers of notifications that no retry can change: the email itself is refused (validation,
+# idempotency key reused for another email, too large). Anything else (5xx, 429, a wrong service
+# token, no answer) may pass later and is retried.
+REFUSED_FOR_GOOD = {400, 409, 413, 415, 422}
 
 
-def queue_email(to, template, context, key=None, deliver=True):
+def queue_email(to, template, context, key=None, deliver=True, invite=None):
     """Store an email in the outbox and (unless `deliver` is false) try to hand it over at once; returns the row.
 
     With a `key` (an ObjectId) the row's id is the key, so queueing again after a crash
-    stores nothing new: the row already there is returned and delivered as usual.
+    stores nothing new: the row already there is returned and delivered as usual. With `invite`,
+    the invite tracks this email's outcome (queued, sent, failed).
     """
     request_id = g.get("request_id") if has_request_context() else None
     try:
-        job = EmailOutbox(id=key, to=to, template=template, context=context, request_id=request_id).save(
-            force_insert=True)
+        job = EmailOutbox(id=key, to=to, template=template, context=context, request_id=request_id,
+                          invite_id=str(invite.id) if invite is not None else None).save(force_insert=True)
     except NotUniqueError:
         return EmailOutbox.objects.get(id=key)
+    if invite is not None:
+        invite.track_email(job.id)
     if deliver:
         deliver_now(job)
     return job
@@ -68,8 +77,17 @@ def deliver_due(limit=100):
     return sent, failed
 
 
+def dead_emails(limit=1000):
+    """Summaries of the dead outbox rows, newest first: who, which template, why; never the context."""
+    return [
+        {"id": str(job.id), "to": job.to, "template": job.template, "attempts": job.attempts,
+         "lastError": job.last_error, "inviteId": job.invite_id, "createdAt": job.created_at.isoformat()}
+        for job in EmailOutbox.objects(status=DEAD).order_by("-created_at").limit(limit)
+    ]
+
+
 def _hand_over(job):
-    """POST one job to notifications: None when accepted, else what went wrong."""
+    """POST one job to notifications: (None, False) when accepted, else (what went wrong, whether it is for good)."""
     config = current_app.config
     headers = {SERVICE_TOKEN_HEADER: config["NOTIFICATIONS_SERVICE_TOKEN"] or "",
                IDEMPOTENCY_KEY_HEADER: str(job.id)}
@@ -84,8 +102,10 @@ def _hand_over(job):
             timeout=config["NOTIFICATIONS_TIMEOUT"],
         )
     except requests.RequestException as exc:
-        return type(exc).__name__
-    return None if response.status_code in (200, 201, 202) else f"HTTP {response.status_code}"
+        return type(exc).__name__, False
+    if response.status_code in (200, 201, 202):
+        return None, False
+    return f"HTTP {response.status_code}", response.status_code in REFUSED_FOR_GOOD
 
 
 def _deliver(job):
@@ -94,17 +114,21 @@ def _deliver(job):
     A worker whose lease ran out meanwhile records nothing: the job belongs to
     whoever reclaimed it (and the shared Idempotency-Key stops a second send).
     """
-    error = _hand_over(job)
+    error, for_good = _hand_over(job)
     extra = {"outbox_id": str(job.id), "attempt": job.attempts, "error": error, "request_id": job.request_id}
     if error is None:
         if not job.complete():
             log.info("outbox lease lost before the handoff was recorded", extra=extra)
+        elif job.invite_id:
+            Invite.record_email_outcome(job.invite_id, job.id, EMAIL_SENT)
         return True
     backoff = min(timedelta(seconds=2 ** min(job.attempts, 12)), MAX_BACKOFF)
-    dead = job.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
+    dead = for_good or job.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
     if not job.back_off(utcnow() + backoff, error, dead=dead):
         log.info("outbox lease lost before the failure was recorded", extra=extra)
-    log.warning("email handoff failed", extra=extra)
+    elif dead and job.invite_id:
+        Invite.record_email_outcome(job.invite_id, job.id, EMAIL_FAILED)
+    log.warning("email refused for good" if for_good else "email handoff failed", extra=extra)
     return False
 
 

@@ -3,16 +3,30 @@
 A session is a short-lived access token plus a refresh token whose family
 rotates on each refresh. Ending every session revokes the refresh tokens and
 bumps the user's token version, which every access token carries (`tv`).
+
+Every change that ends access bumps the token version and then publishes the
+user's revocation record (servicekit.revocation) to Redis, where notifications
+(which has no database) checks sockets against it; every login and refresh
+writes the record too, so a flushed Redis is repaired by the next refresh.
 """
+import logging
 import uuid
 
+import redis
 from flask import current_app
 from flask_jwt_extended import create_access_token
 
+from servicekit import revocation
+
 from ..exceptions import Forbidden
 from ..models import RefreshToken, User
+from ..utils.redis_client import get_redis
 from ..utils.timeutil import utcnow
 from ..utils.tokens import new_token, token_digest
+
+log = logging.getLogger(__name__)
+# A record outlives the newest access token it vouches for by this much (clock skew between services).
+RECORD_GRACE_SECONDS = 60
 
 ACCOUNT_DEACTIVATED = "This account has been deactivated"
 ORGANIZATION_DEACTIVATED = "Your organization has been deactivated"
@@ -32,6 +46,37 @@ def ensure_can_sign_in(user):
         raise Forbidden(ACCOUNT_DEACTIVATED)
     if not organization_is_active(user):
         raise Forbidden(ORGANIZATION_DEACTIVATED)
+
+
+def user_state(user):
+    """The revocation facts of `user` as MongoDB has them now."""
+    return revocation.UserState(user.token_version, user.is_active, organization_is_active(user))
+
+
+def _write_state(user, announce):
+    config = current_app.config
+    prefix = config["SHARED_KEY_PREFIX"]
+    ttl = config["JWT_ACCESS_EXPIRES"].total_seconds() + RECORD_GRACE_SECONDS
+    try:
+        client = get_redis()
+        revocation.write(client, prefix, user.id, user_state(user), ttl)
+        if announce:
+            revocation.announce(client, prefix, user.id)
+    except redis.RedisError as exc:
+        # API requests still check MongoDB; sockets fall back to the token's expiry (docs/notifications.md).
+        log.error("revocation record not written", extra={"user_id": str(user.id), "error": type(exc).__name__})
+
+
+def remember_user_state(user):
+    """Write `user`'s revocation record (a login or refresh: nothing to announce)."""
+    _write_state(user, announce=False)
+
+
+def publish_user_state(user_id):
+    """Write the record of `user_id` fresh from MongoDB and announce it, so its open sockets are re-checked."""
+    user = User.objects(id=user_id).first()
+    if user is not None:
+        _write_state(user, announce=True)
 
 
 def token_is_current(user, claims):
@@ -62,7 +107,8 @@ def open_session(user, client=None, family=None, family_expires_at=None):
     ).save()
     if family is None:
         User.objects(id=user.id).update_one(set__last_login_at=now)
-        user.reload()
+    user.reload()
+    remember_user_state(user)
     return {
         "accessToken": create_access_token(identity=user),
         "refreshToken": refresh_token,
@@ -71,6 +117,28 @@ def open_session(user, client=None, family=None, family_expires_at=None):
 
 
 def end_all_sessions(user):
-    """Revoke every refresh token of `user` and invalidate its access tokens (no audit event)."""
+    """Revoke every refresh token of `user` and invalidate its access tokens and sockets (no audit event)."""
     RefreshToken.revoke_all_for_user(user)
     User.objects(id=user.id).update_one(inc__token_version=1)
+    publish_user_state(user.id)
+
+
+def set_user_active(user, is_active):
+    """Deactivate (ending every session) or reactivate a user; either way its old tokens stay dead."""
+    if is_active:
+        User.objects(id=user.id).update_one(set__is_active=True, inc__token_version=1)
+        publish_user_state(user.id)
+    else:
+        User.objects(id=user.id).update_one(set__is_active=False)
+        end_all_sessions(user)
+
+
+def end_organization_sessions(organization):
+    """After an organization's status changed: every member's tokens die and open sockets are re-checked.
+
+    Called once the organization's flag is stored, so no token issued from now on predates it.
+    """
+    members = list(User.objects(organization=organization).scalar("id"))
+    User.objects(id__in=members).update(inc__token_version=1)
+    for member in members:
+        publish_user_state(member)

@@ -7,7 +7,7 @@ challenge's attempts atomically, so parallel guesses cannot exceed the limit.
 """
 from flask import current_app
 
-from ..exceptions import Unauthorized
+from ..exceptions import Forbidden, Unauthorized
 from ..models import TwoFactorChallenge, WebAuthnCredential
 from ..models import audit_event as events
 from ..models.lookup import object_id
@@ -17,7 +17,7 @@ from ..utils.roles import is_staff
 from ..utils.timeutil import utcnow
 from . import audit, lockout
 from .notification_client import queue_email
-from .sessions import open_session
+from .sessions import ORGANIZATION_DEACTIVATED, open_session, organization_is_active
 
 OTP = "otp"
 TOTP = "totp"
@@ -44,11 +44,14 @@ def required_method(user):
 def new_challenge(user, purpose, method):
     """A fresh challenge for `purpose`; it replaces the user's pending ones of the same group."""
     TwoFactorChallenge.void_pending(user, CHALLENGE_GROUPS[purpose])
+    client = audit.client_context()
     return TwoFactorChallenge(
         user=user,
         purpose=purpose,
         method=method,
         token_version=user.token_version,
+        client_ip=client["ip"],
+        client_agent=client["user_agent"],
         expires_at=utcnow() + setting("TWO_FACTOR_CHALLENGE_EXPIRES"),
     ).save()
 
@@ -95,8 +98,13 @@ def start_login(user):
         return None
     body = {"requiresTwoFactor": True, "twoFactorMethod": method, "userId": str(user.id)}
     if method == TOTP and not (user.totp_enabled and user.totp_secret):
+        # Binding a new authenticator needs a factor the account already has: a code sent to its address.
         challenge = new_challenge(user, TOTP_ENROLL, TOTP)
-        body.update(requiresTotpSetup=True, message="Set up an authenticator app to finish signing in")
+        code = codes.new_otp()
+        challenge.set_code(otp_digest(challenge, code))
+        email_code(user, code)
+        body.update(requiresTotpSetup=True, message="We emailed you a code: enter it at /api/auth/totp/setup "
+                                                    "(otp) to set up an authenticator app and finish signing in")
     elif method == TOTP:
         challenge = new_challenge(user, LOGIN, TOTP)
         body["message"] = "Enter the code from your authenticator app"
@@ -133,14 +141,41 @@ def resolve(two_factor_token, user_id, purposes, method=None):
             raise Unauthorized(CHALLENGE_VOID)
     elif user_id and object_id(user_id) is not None:
         challenge = TwoFactorChallenge.newest_pending(object_id(user_id), purposes, now)
+        _refuse_foreign_client(challenge)
     if challenge is None or not challenge.is_live(now) or challenge.purpose not in purposes:
         raise Unauthorized(INVALID_CODE)
     if method is not None and challenge.method != method:
         raise Unauthorized(INVALID_CODE)
     user = challenge.user
+    if user is not None and user.is_active and not organization_is_active(user):
+        # Deactivating the organization also bumped the token version: say why, as the password step would.
+        raise Forbidden(ORGANIZATION_DEACTIVATED)
     if user is None or not user.is_active or user.token_version != challenge.token_version:
         raise Unauthorized(INVALID_CODE)
     return challenge, user
+
+
+def _refuse_foreign_client(challenge):
+    """The `userId` form names no secret: honour it only from the client that passed the password step.
+
+    Anyone else is refused like a wrong code, before the challenge's attempts, the account's failure
+    counters or its code are touched, and the attempt is audited.
+    """
+    client = audit.client_context()
+    if challenge is None or challenge.is_from(client["ip"], client["user_agent"]):
+        return
+    audit.record(events.TWO_FACTOR_FOREIGN_CLIENT, target=challenge.user,
+                 details={"method": challenge.method, "purpose": challenge.purpose})
+    raise Unauthorized(INVALID_CODE)
+
+
+def prove_email(challenge, user, code, error=Unauthorized, field="otp"):
+    """Check the code emailed for an enrollment challenge (attempts and failures counted as for a login)."""
+    check_account_throttle(user)
+    challenge = reserve_attempt(challenge, error)
+    if not code or not codes.digests_match(challenge.code_hash, otp_digest(challenge, code)):
+        fail(user, challenge, error, field)
+    challenge.prove_email()
 
 
 def check_account_throttle(user):

@@ -9,6 +9,10 @@ from ..exceptions import InvalidInput
 from .passwords import MAX_LENGTH, policy_problems
 
 DEFAULT_MIN_SCORE = 3
+# Parts of a person's name this long or longer may not appear in their password, whatever zxcvbn
+# scores it ("Gina-Globe-2026" for Gina scores 4). Shorter parts ("Al", "Li") are too common to refuse.
+MIN_NAME_PART_LENGTH = 3
+NAME_MESSAGE = "This password is too easy to guess: it contains your first or last name."
 # zxcvbn keeps the user inputs in a module-level dictionary; gthread workers must not interleave calls.
 _lock = threading.Lock()
 
@@ -25,6 +29,15 @@ def user_inputs_for(email=None, first_name=None, last_name=None):
         parts = re.split(r"[^a-z0-9]+", local)
         words += [local, "".join(parts), *parts, domain.split(".")[0]]
     return [word for word in dict.fromkeys(words) if len(word) >= 2]
+
+
+def name_problems(password, names=()):
+    """Why `password` is refused for containing a part of one of `names` (empty when it does not)."""
+    lowered = (password or "").casefold()
+    parts = {part for name in names if name for part in re.split(r"[\s\-'.]+", name.casefold())}
+    if any(len(part) >= MIN_NAME_PART_LENGTH and part in lowered for part in parts):
+        return [NAME_MESSAGE]
+    return []
 
 
 def strength_problems(password, user_inputs=(), min_score=DEFAULT_MIN_SCORE):
@@ -47,15 +60,17 @@ def strength_problems(password, user_inputs=(), min_score=DEFAULT_MIN_SCORE):
     return ["This password is too easy to guess. " + " ".join(reasons)]
 
 
-def new_password_problems(password, user_inputs=(), min_score=DEFAULT_MIN_SCORE):
-    """Everything wrong with a new password: the basic policy first, then guessability (one zxcvbn run)."""
-    return policy_problems(password) or strength_problems(password, user_inputs, min_score)
+def new_password_problems(password, user_inputs=(), min_score=DEFAULT_MIN_SCORE, names=()):
+    """Everything wrong with a new password: the basic policy first, the person's names, then guessability."""
+    return (policy_problems(password) or name_problems(password, names)
+            or strength_problems(password, user_inputs, min_score))
 
 
 def check_new_password(password, email=None, first_name=None, last_name=None, field="password",
                        message="Validation failed"):
     """Raise InvalidInput on `field` unless `password` meets the policy and is not guessable from this person."""
     min_score = current_app.config.get("PASSWORD_MIN_SCORE", DEFAULT_MIN_SCORE)
-    problems = new_password_problems(password, user_inputs_for(email, first_name, last_name), min_score)
+    problems = new_password_problems(password, user_inputs_for(email, first_name, last_name), min_score,
+                                     (first_name, last_name))
     if problems:
         raise InvalidInput(message, {field: problems})

@@ -318,13 +318,19 @@
         body.appendChild(el("tr", {}, [
           el("td", { "data-label": "When", text: UM.formatDate(item.createdAt) }),
           el("td", { "data-label": "Event", text: item.type }),
-          el("td", { "data-label": "By", text: item.actor ? item.actor.email || item.actor.id : "—" }),
-          el("td", { "data-label": "On", text: item.target ? item.target.email || item.target.id : "—" }),
+          el("td", { "data-label": "By", text: partyLabel(item.actor) }),
+          el("td", { "data-label": "On", text: partyLabel(item.target) }),
           el("td", { "data-label": "IP", text: item.ip || "—" })
         ]));
       });
       document.getElementById("audit-section").hidden = false;
     });
+  }
+
+  /* An audit event's actor or target: the email, or only a role for someone outside the organization. */
+  function partyLabel(party) {
+    if (!party) return "—";
+    return party.email || party.id || (party.role ? UM.roleLabel(party.role) + " (staff)" : "Staff");
   }
 
   /* --- live updates ----------------------------------------------------------------------------------------- */
@@ -340,13 +346,25 @@
       socketRetry = 2000;
       document.body.dataset.live = "on";
     });
-    socket.on("disconnect", function () { document.body.dataset.live = "off"; });
+    // The server ends a socket whose token expired or was revoked, saying why first (docs/notifications.md):
+    // refresh and connect again; a session that cannot be refreshed (signed out everywhere, deactivated) signs in.
+    var endedReason = null;
+    socket.on("sessionEnded", function (info) { endedReason = info && info.reason; });
+    socket.on("disconnect", function (reason) {
+      document.body.dataset.live = "off";
+      if (reason !== "io server disconnect") return;  // a transport problem: the client reconnects by itself
+      var stillFresh = endedReason === "token_expired" && tokenExpiry(accessToken) - Date.now() > 30 * 1000;
+      endedReason = null;
+      (stillFresh ? Promise.resolve(true) : refresh()).then(function (ok) {
+        if (ok) socket.connect(); else toLogin();
+      });
+    });
     socket.on("connect_error", function () {
       document.body.dataset.live = "off";
       if (socket.active) return;  // a transport problem: the client retries by itself
-      // Refused by the server (expired token, say): refresh, then try again, backing off.
+      // Refused by the server (expired or revoked token, say): refresh, then try again, backing off.
       setTimeout(function () {
-        refresh().then(function (ok) { if (ok) socket.connect(); });
+        refresh().then(function (ok) { if (ok) socket.connect(); else toLogin(); });
       }, socketRetry);
       socketRetry = Math.min(socketRetry * 2, 60000);
     });

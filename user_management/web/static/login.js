@@ -6,7 +6,7 @@
   var UM = window.UM;
   var STEPS = ["step-password", "step-code", "step-enroll", "step-recovery-codes"];
   var challenge = null;   // the login's pending challenge: {twoFactorToken, twoFactorMethod, ...}
-  var mode = null;        // "otp", "totp" or "recovery": what the code field takes
+  var mode = null;        // "otp", "totp", "recovery" or "enroll" (the emailed code before an enrollment)
 
   var loginForm = document.getElementById("login-form");
   var codeForm = document.getElementById("code-form");
@@ -24,14 +24,16 @@
     var help = document.getElementById("code-help");
     var label = document.getElementById("code-label");
     var input = document.getElementById("code");
-    document.getElementById("resend-otp").hidden = mode !== "otp";
+    document.getElementById("resend-otp").hidden = mode !== "otp" && mode !== "enroll";
     document.getElementById("use-recovery").hidden = mode === "recovery";
     document.getElementById("use-app-code").hidden = mode !== "recovery";
     document.getElementById("use-app-code").textContent =
       challenge.twoFactorMethod === "otp" ? "Use the emailed code instead" : "Use the app's code instead";
-    if (mode === "otp") {
+    if (mode === "otp" || mode === "enroll") {
       title.textContent = "Check your email";
-      help.textContent = "We emailed you a 6-digit code. It is valid for 10 minutes.";
+      help.textContent = mode === "enroll"
+        ? "Before you set up an authenticator app, enter the 6-digit code we emailed you. It is valid for 10 minutes."
+        : "We emailed you a 6-digit code. It is valid for 10 minutes.";
       label.textContent = "Code from the email";
       input.setAttribute("inputmode", "numeric");
       input.setAttribute("autocomplete", "one-time-code");
@@ -51,17 +53,15 @@
     UM.showOnly(STEPS, "step-code", "code-title");
   }
 
-  function startEnrollment() {
-    UM.request("POST", "/api/auth/totp/setup", { body: { twoFactorToken: challenge.twoFactorToken } })
+  /* The emailed code proves the account's address; only then does the server show the new secret. */
+  function startEnrollment(emailedCode) {
+    return UM.request("POST", "/api/auth/totp/setup", { body: { twoFactorToken: challenge.twoFactorToken, otp: emailedCode } })
       .then(function (result) {
-        if (!result.ok) {
-          UM.showOnly(STEPS, "step-password");
-          UM.showErrors(loginForm, result, "Could not start the authenticator setup; please sign in again.");
-          return;
-        }
+        if (!result.ok) return result;
         document.getElementById("enroll-qr").src = result.body.qrCode;
         document.getElementById("enroll-secret").textContent = result.body.secret;
         UM.showOnly(STEPS, "step-enroll", "enroll-title");
+        return result;
       });
   }
 
@@ -75,7 +75,7 @@
     document.getElementById("use-passkey").hidden = !passkey;
     document.getElementById("enroll-use-passkey").hidden = !passkey;
     if (body.requiresTotpSetup) {
-      startEnrollment();
+      askForCode("enroll");
     } else {
       askForCode(body.twoFactorMethod === "totp" ? "totp" : "otp");
     }
@@ -103,7 +103,9 @@
     if (!UM.requireFields(codeForm, ["code"])) return;
     var code = UM.formData(codeForm).code.trim();
     var call;
-    if (mode === "otp") {
+    if (mode === "enroll") {
+      call = startEnrollment(code);
+    } else if (mode === "otp") {
       call = UM.sessionCall("/verify-otp", { twoFactorToken: challenge.twoFactorToken, otp: code });
     } else if (mode === "totp") {
       call = UM.sessionCall("/verify-totp", { twoFactorToken: challenge.twoFactorToken, token: code });
@@ -122,7 +124,7 @@
         if (!errors) document.getElementById("code").focus();
         return;
       }
-      goToConsole();
+      if (mode !== "enroll") goToConsole();
     });
   });
 

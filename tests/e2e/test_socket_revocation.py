@@ -1,0 +1,78 @@
+"""A socket is authorized like an API request for as long as it lives (issue 12, item 1).
+
+Real processes: user_management publishes each revocation on Redis; notifications ends the affected
+sockets with `sessionEnded {reason: "token_revoked"}` within 2 seconds, and refuses the token afterwards.
+"""
+import time
+
+import pytest
+import socketio.exceptions
+
+from e2e.helpers import Api, events, wait_for_event
+from support.processes import connect_socket, wait_until
+
+pytestmark = pytest.mark.timeout(90)
+
+PASSWORD = "Lantern-Quartz-Orbit-7"
+
+
+def ended_within(client, seconds, since):
+    """Assert `client` got sessionEnded (token_revoked) and was disconnected within `seconds` of `since`."""
+    wait_until(lambda: not client.connected, timeout=seconds + 3)
+    took = time.monotonic() - since
+    assert not client.connected and took < seconds, (took, client.received)
+    assert events(client, "sessionEnded", reason="token_revoked"), client.received
+
+
+def refused(url, token):
+    """The token opens no new socket; return the connect_error it got."""
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        connect_socket(url, token)
+    return connect_socket.last_client.received
+
+
+def test_logout_all_and_deactivations_end_open_sockets_within_2_seconds(
+        smtp_server, notifications_server, user_management_server, socket_clients):
+    smtp_server.start()
+    notifications_url, _ = notifications_server()
+    url, _ = user_management_server(notifications_url)
+    api = Api(url)
+    admin = api.login()
+
+    # logout-all from another session ends this one's socket.
+    session = api.login()
+    mine = socket_clients(notifications_url, session["accessToken"])
+    started = time.monotonic()
+    assert api.request("POST", "/api/auth/logout-all", token=admin["accessToken"]).status_code == 200
+    ended_within(mine, 2, started)
+    assert refused(notifications_url, session["accessToken"]) == [
+        ("connect_error", {"message": "Token revoked", "data": {"reason": "token_revoked"}})]
+
+    # A deactivated operator stops receiving platform-wide invite updates (with invitee emails) at once.
+    admin = api.login()
+    operator_user, _ = api.onboard(smtp_server, admin["accessToken"], "ops@example.test", "operator", PASSWORD)
+    operator = api.login("ops@example.test", PASSWORD)
+    watching = socket_clients(notifications_url, operator["accessToken"])
+    bystander = socket_clients(notifications_url, admin["accessToken"])
+    started = time.monotonic()
+    response = api.request("PATCH", f"/api/users/{operator_user['id']}/status", token=admin["accessToken"],
+                           json={"isActive": False})
+    assert response.status_code == 200
+    ended_within(watching, 2, started)
+    invite = api.create_invite(admin["accessToken"], "later@example.test", "operator")
+    wait_for_event(bystander, "inviteStatusUpdate", inviteId=invite["id"])
+    assert events(watching, "inviteStatusUpdate", inviteId=invite["id"]) == []
+    assert refused(notifications_url, operator["accessToken"])[0][1]["data"] == {"reason": "token_revoked"}
+
+    # Deactivating an organization ends its members' sockets.
+    boss, boss_invite = api.onboard(smtp_server, admin["accessToken"], "boss@acme.test", "client_admin", PASSWORD,
+                                    organization_name="Acme Corp")
+    member, _, _ = api.login_with_otp(smtp_server, "boss@acme.test", PASSWORD)
+    member_socket = socket_clients(notifications_url, member["accessToken"])
+    started = time.monotonic()
+    organization_id = boss_invite["organization"]["id"]
+    response = api.request("PATCH", f"/api/organizations/{organization_id}/status", token=admin["accessToken"],
+                           json={"isActive": False})
+    assert response.status_code == 200
+    ended_within(member_socket, 2, started)
+    assert bystander.connected
