@@ -8,8 +8,9 @@ import time
 import pytest
 import socketio.exceptions
 
-from e2e.helpers import Api, events, wait_for_event
-from support.processes import connect_socket, wait_until
+from support.api import Api
+from support.processes import wait_until
+from support.sockets import connect_socket, events, wait_for_event
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -26,9 +27,9 @@ def ended_within(client, seconds, since):
 
 def refused(url, token):
     """The token opens no new socket; return the connect_error it got."""
-    with pytest.raises(socketio.exceptions.ConnectionError):
+    with pytest.raises(socketio.exceptions.ConnectionError) as refusal:
         connect_socket(url, token)
-    return connect_socket.last_client.received
+    return refusal.value.client.received
 
 
 def test_logout_all_and_deactivations_end_open_sockets_within_2_seconds(

@@ -13,7 +13,8 @@ from flask_socketio import SocketIO
 
 from notifications.utils.realtime import FanOutRedisManager, lighten_connections
 from notifications.utils.redis import delete_prefixed
-from support.processes import connect_socket, read_log, start_notifications, stop_process, wait_until
+from support.processes import read_log, start_notifications, stop_process, wait_until
+from support.sockets import connect_socket
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 ROOM = "role:client_user"
@@ -156,12 +157,13 @@ def test_other_background_tasks_still_run(eventlet_server):
 
 
 @pytest.fixture
-def server_process(jwks_server):
+def server_process(jwks_server, redis_prefix):
     """One notifications process (gunicorn, eventlet) that fans out to more than 2 clients in batches of 2."""
     prefix = f"test-{uuid.uuid4().hex}"
     env = {"APP_ENV": "development", "REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": prefix,
            "SOCKETIO_CHANNEL": f"{prefix}:socketio", "CORS_ORIGIN": "http://localhost:5173",
-           "EMAIL_SENDER_ENABLED": "false", "SOCKETIO_FANOUT_BATCH": "2", "JWKS_URL": jwks_server.url}
+           "EMAIL_SENDER_ENABLED": "false", "SOCKETIO_FANOUT_BATCH": "2", "JWKS_URL": jwks_server.url,
+           "SHARED_KEY_PREFIX": redis_prefix}
     url, process = start_notifications(env, worker_class="eventlet")
     yield url, env["SOCKETIO_CHANNEL"], process
     stop_process(process)
