@@ -45,7 +45,7 @@ class AuditPartySchema(Schema):
 
     id = fields.String(required=True, allow_none=True)
     email = fields.String(required=True, allow_none=True)
-    role = fields.String(allow_none=True, metadata={"description": "only for someone outside the viewer's "
+    role = fields.String(allow_none=True, dump_only=True, metadata={"description": "only for someone outside the viewer's "
                                                                    "organization, shown instead of id and email"})
 
 
