@@ -4,7 +4,13 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from servicekit.contract import ORGANIZATION_NAME_MAX_LENGTH, name_validators
 
 from ..models.organization import TWO_FACTOR_METHODS
+from ..utils.roles import ROLES
 from .fields import StrictBoolean
+from .invite import PageSchema
+
+USER_STATUSES = ("active", "inactive", "locked")
+ORGANIZATION_STATUSES = ("active", "inactive")
+SEARCH_LENGTH = validate.Length(min=1, max=100)
 
 
 class OrganizationUpdateSchema(Schema):
@@ -29,3 +35,27 @@ class OrganizationStatusSchema(Schema):
     """PATCH /api/organizations/:organizationId/status."""
 
     is_active = StrictBoolean(required=True, data_key="isActive")
+
+
+def object_id_field(data_key):
+    """An id a client sends in a query string (24 hex digits)."""
+    return fields.String(data_key=data_key, validate=validate.Regexp(r"^[0-9a-fA-F]{24}$", error="Must be an id"))
+
+
+class UserListSchema(PageSchema):
+    """GET /api/users."""
+
+    search = fields.String(validate=SEARCH_LENGTH,
+                           metadata={"description": "case-insensitive part of the email, first or last name"})
+    role = fields.String(validate=validate.OneOf(ROLES))
+    organization_id = object_id_field("organizationId")
+    status = fields.String(validate=validate.OneOf(USER_STATUSES),
+                           metadata={"description": "active: can sign in; inactive: deactivated; "
+                                                    "locked: active but locked out by failed attempts"})
+
+
+class OrganizationListSchema(PageSchema):
+    """GET /api/organizations."""
+
+    search = fields.String(validate=SEARCH_LENGTH, metadata={"description": "case-insensitive part of the name"})
+    status = fields.String(validate=validate.OneOf(ORGANIZATION_STATUSES))

@@ -48,6 +48,13 @@ class UserSchema(PersonSchema):
     updated_at = _time("updatedAt")
 
 
+class UserListItemSchema(UserSchema):
+    """A user as GET /api/users lists it."""
+
+    locked = fields.Boolean(required=True, metadata={"description": "locked out by failed attempts right now"})
+    organization_name = fields.String(required=True, allow_none=True, data_key="organizationName")
+
+
 class OrganizationSchema(Schema):
     """A client organization (an `Organization`)."""
 
@@ -254,6 +261,12 @@ class MembersSchema(ListSchema):
     """GET /api/organization/members."""
 
     members = fields.List(fields.Nested(UserSchema), required=True)
+
+
+class UserListResponseSchema(ListSchema):
+    """GET /api/users."""
+
+    users = fields.List(fields.Nested(UserListItemSchema), required=True)
 
 
 class OrganizationResponseSchema(SuccessSchema):
