@@ -5,12 +5,11 @@ from servicekit.contract import ORGANIZATION_NAME_MAX_LENGTH, name_validators
 
 from ..models.organization import TWO_FACTOR_METHODS
 from ..utils.roles import ROLES
-from .fields import StrictBoolean
+from .fields import StrictBoolean, object_id_field, search_field
 from .invite import PageSchema
 
 USER_STATUSES = ("active", "inactive", "locked")
 ORGANIZATION_STATUSES = ("active", "inactive")
-SEARCH_LENGTH = validate.Length(min=1, max=100)
 
 
 class OrganizationUpdateSchema(Schema):
@@ -37,16 +36,10 @@ class OrganizationStatusSchema(Schema):
     is_active = StrictBoolean(required=True, data_key="isActive")
 
 
-def object_id_field(data_key):
-    """An id a client sends in a query string (24 hex digits)."""
-    return fields.String(data_key=data_key, validate=validate.Regexp(r"^[0-9a-fA-F]{24}$", error="Must be an id"))
-
-
 class UserListSchema(PageSchema):
     """GET /api/users."""
 
-    search = fields.String(validate=SEARCH_LENGTH,
-                           metadata={"description": "case-insensitive part of the email, first or last name"})
+    search = search_field("case-insensitive part of the email, first or last name")
     role = fields.String(validate=validate.OneOf(ROLES))
     organization_id = object_id_field("organizationId")
     status = fields.String(validate=validate.OneOf(USER_STATUSES),
@@ -57,5 +50,5 @@ class UserListSchema(PageSchema):
 class OrganizationListSchema(PageSchema):
     """GET /api/organizations."""
 
-    search = fields.String(validate=SEARCH_LENGTH, metadata={"description": "case-insensitive part of the name"})
+    search = search_field("case-insensitive part of the name")
     status = fields.String(validate=validate.OneOf(ORGANIZATION_STATUSES))

@@ -66,6 +66,14 @@ class OrganizationSchema(Schema):
     updated_at = _time("updatedAt")
 
 
+class OrganizationSummarySchema(OrganizationSchema):
+    """An organization with its counts (GET /api/organizations and /api/organizations/{id})."""
+
+    member_count = fields.Integer(required=True, data_key="memberCount")
+    pending_invite_count = fields.Integer(required=True, data_key="pendingInviteCount",
+                                          metadata={"description": "pending, unexpired invites"})
+
+
 class OrganizationRefSchema(Schema):
     """An organization named inside an invite."""
 
@@ -274,6 +282,18 @@ class OrganizationResponseSchema(SuccessSchema):
 
     message = fields.String()
     organization = fields.Nested(OrganizationSchema, required=True)
+
+
+class OrganizationListResponseSchema(ListSchema):
+    """GET /api/organizations."""
+
+    organizations = fields.List(fields.Nested(OrganizationSummarySchema), required=True)
+
+
+class OrganizationDetailResponseSchema(SuccessSchema):
+    """GET /api/organizations/{organizationId}."""
+
+    organization = fields.Nested(OrganizationSummarySchema, required=True)
 
 
 class HealthChecksSchema(Schema):
