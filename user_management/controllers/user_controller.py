@@ -112,3 +112,15 @@ def list_users(actor, page, limit, search=None, role=None, organization_id=None,
     names = {str(key): name for key, name in names.items()}
     return with_rows(result, lambda user: {"locked": str(user.id) in locked,
                                            "organization_name": names.get(user.organization_id)})
+
+
+def update_profile(user, first_name=None, last_name=None):
+    """The user changes its own names (already validated like an invite acceptance's)."""
+    changes = {field: value.strip() for field, value in (("first_name", first_name), ("last_name", last_name))
+               if value is not None}
+    User.objects(id=user.id).update_one(**{f"set__{field}": value for field, value in changes.items()},
+                                        set__updated_at=utcnow())
+    user.reload()
+    audit.record(events.PROFILE_UPDATED, actor=user, target=user,
+                 details={"fields": sorted({"first_name": "firstName", "last_name": "lastName"}[f] for f in changes)})
+    return user

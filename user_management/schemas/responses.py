@@ -241,6 +241,24 @@ class TwoFactorSettingsResponseSchema(MessageSchema):
     totpSetup = fields.Nested(TotpSecretSchema)
 
 
+class ActiveSessionSchema(Schema):
+    """One signed-in session of the caller (a login and its refreshes)."""
+
+    id = fields.String(required=True)
+    created_at = _time("createdAt")
+    last_used_at = Timestamp(required=True, allow_none=True, data_key="lastUsedAt",
+                             metadata={"description": "its login or latest token refresh"})
+    ip = fields.String(required=True, allow_none=True, data_key="ipAddress")
+    user_agent = fields.String(required=True, allow_none=True, data_key="userAgent")
+    current = fields.Boolean(required=True, metadata={"description": "the session of this request's access token"})
+
+
+class SessionListSchema(SuccessSchema):
+    """GET /api/auth/sessions."""
+
+    sessions = fields.List(fields.Nested(ActiveSessionSchema), required=True)
+
+
 class InviteResponseSchema(MessageSchema):
     """A message and the invite it is about."""
 
