@@ -108,6 +108,16 @@ def _discard_drafts(drafts):
             log.info("abandoned invite draft discarded", extra={"invite_id": str(draft.id)})
 
 
+def _ensure_invitable(email, now):
+    """Conflict when `email` has an account or a pending invite; expired invites and abandoned drafts make way."""
+    if User.objects(email=email).first() is not None:
+        raise Conflict("An account with this email already exists")
+    Invite.retire_expired(email, now)
+    _discard_drafts(Invite.abandoned_drafts(now, email=email))
+    if Invite.objects(email=email, status=PENDING).first() is not None:
+        raise Conflict(PENDING_INVITE_EXISTS)
+
+
 def create_invite(inviter, email, role, organization_name=None):
     """Invite `email` as `role`; a client_admin invite creates its organization.
 
@@ -118,14 +128,14 @@ def create_invite(inviter, email, role, organization_name=None):
     """
     if not can_invite(inviter.role, role):
         raise Forbidden(f"A {inviter.role} cannot invite a {role}")
-    if User.objects(email=email).first() is not None:
-        raise Conflict("An account with this email already exists")
     now = utcnow()
-    Invite.retire_expired(email, now)
-    _discard_drafts(Invite.abandoned_drafts(now, email=email))
-    if Invite.objects(email=email, status=PENDING).first() is not None:
-        raise Conflict(PENDING_INVITE_EXISTS)
+    _ensure_invitable(email, now)
     organization, created = _organization_for_new_invite(inviter, role, organization_name, now)
+    return _issue_invite(inviter, email, role, organization, created, now, events.INVITE_CREATED)
+
+
+def _issue_invite(inviter, email, role, organization, created, now, event_type, **details):
+    """Write a new invite (a draft), queue its email, audit `event_type`, then publish it and hand the email over."""
     token = new_token()
     try:
         invite = Invite(
@@ -149,7 +159,7 @@ def create_invite(inviter, email, role, organization_name=None):
         raise
     email_job = queue_email(invite.email, "invite", _invite_email_context(invite, token, inviter),
                             key=_creation_email_key(invite), deliver=False, invite=invite)
-    _audit_invite(events.INVITE_CREATED, inviter, invite)
+    _audit_invite(event_type, inviter, invite, **details)
     invite.publish()
     if created:
         organization.confirm()
@@ -157,6 +167,26 @@ def create_invite(inviter, email, role, organization_name=None):
     invite.reload()
     broadcast_invite_status(invite)
     return invite
+
+
+def reinvite(actor, invite_id):
+    """Send a revoked or expired invite again as a new invite: new link, full validity, same email, role and
+    organization. Conflict while the invite (or another for its address) is pending, or once it was accepted."""
+    invite = find_manageable_invite(actor, invite_id)
+    status = invite.effective_status()
+    if status not in (REVOKED, EXPIRED):
+        raise Conflict(f"Only a revoked or expired invite can be sent again; this one is {status}")
+    if not can_invite(actor.role, invite.role):
+        raise Forbidden(f"A {actor.role} cannot invite a {invite.role}")
+    organization = None
+    if invite.reference_id("organization") is not None:
+        organization = invite.organization
+        if organization is None or not organization.is_active:
+            raise Conflict(ORGANIZATION_INACTIVE)
+    now = utcnow()
+    _ensure_invitable(invite.email, now)
+    return _issue_invite(actor, invite.email, invite.role, organization, False, now, events.INVITE_REINVITED,
+                         previousInviteId=str(invite.id))
 
 
 def _token_guard():
