@@ -9,7 +9,7 @@ from mongoengine.queryset.visitor import Q
 
 from servicekit.contract import INVITE_ACCEPTED
 
-from ..exceptions import Conflict, Forbidden, Gone, NotFound, TooManyRequests
+from ..exceptions import Conflict, Forbidden, Gone, NotFound, TooManyRequests, wait_in_words
 from ..models import Invite, Organization, Throttle, User, get_or_404
 from ..models import audit_event as events
 from ..models.invite import ACCEPTED, EMAIL_FAILED, EMAIL_SENT, EXPIRED, PENDING, REVOKED, PendingAccount
@@ -404,7 +404,7 @@ def _wait_before_resend(invite, now):
 
 
 def _resend_refused(wait):
-    return TooManyRequests(f"This invite was just sent; please wait {wait} seconds before resending it",
+    return TooManyRequests(f"This invite was just sent; please wait {wait_in_words(wait)} before resending it",
                            retry_after=wait)
 
 
@@ -428,7 +428,8 @@ def resend_invite(actor, invite_id):
         raise _resend_refused(wait)
     wait = Throttle.hit(f"invite-resend:{actor.id}", config["INVITE_RESENDS_PER_HOUR"], timedelta(hours=1), now)
     if wait:
-        raise TooManyRequests("You have resent too many invites; please try again later", retry_after=wait)
+        raise TooManyRequests(f"You have resent too many invites; please try again in {wait_in_words(wait)}",
+                              retry_after=wait)
     token = new_token()
     try:
         resent = invite.renew(token_digest(token), now + config["INVITE_EXPIRES"], now,
