@@ -31,6 +31,7 @@ GONE_MESSAGES = {
 }
 ORGANIZATION_INACTIVE = "This invite's organization has been deactivated"
 INVITE_NOT_FOUND = "Invite not found"
+LINK_REPLACED = "This invite link was replaced by a newer one — use the most recent email"
 ACCEPTANCE_IN_PROGRESS = "This invite has already been used (if your attempt failed, try again in a minute)"
 PENDING_INVITE_EXISTS = "A pending invite for this email already exists"
 ORGANIZATION_EXISTS = "An organization with this name already exists"
@@ -197,8 +198,12 @@ def _invite_by_token(token):
     """The invite of `token`; an unknown token counts as a guess by the client (NotFound)."""
     guard = _token_guard()
     lockout.check(guard)
-    invite = Invite.objects(token_hash=token_digest(token)).first()
+    digest = token_digest(token)
+    invite = Invite.objects(token_hash=digest).first()
     if invite is None:
+        # A link a resend replaced is a real link, not a guess: say what happened.
+        if Invite.objects(superseded_token_hashes=digest).first() is not None:
+            raise Gone(LINK_REPLACED)
         lockout.record_failure(guard)
         raise NotFound(INVITE_NOT_FOUND)
     return invite
