@@ -34,9 +34,15 @@ def test_another_organizations_ids_are_404_on_every_endpoint(client, factory, te
         client.patch(f"/api/users/{b.id}/status", json={"isActive": False}, headers=headers),
         client.post(f"/api/users/{b_member.id}/reset-two-factor", headers=headers),
         client.post(f"/api/users/{b_member.id}/unlock", headers=headers),
+        client.post(f"/api/invites/{b_invite.id}/reinvite", headers=headers),
+        client.get(f"/api/users?organizationId={b.organization_id}", headers=headers),
+        client.get(f"/api/organizations/{b.organization_id}", headers=headers),
+        client.get(f"/api/organizations/{b.organization_id}/members", headers=headers),
+        client.get(f"/api/invites/list?organizationId={b.organization_id}", headers=headers),
     ]
     assert [call.status_code for call in calls] == [FOREIGN] * len(calls)
-    assert all(call.json["message"] in ("Invite not found", "User not found") for call in calls)
+    assert all(call.json["message"] in ("Invite not found", "User not found", "Organization not found")
+               for call in calls)
     assert b_invite.reload().status == "pending" and b_invite.send_count == 1
     assert b_member.reload().is_active and b.reload().is_active
 
