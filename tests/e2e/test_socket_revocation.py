@@ -32,12 +32,17 @@ def refused(url, token):
     return refusal.value.client.received
 
 
-def test_logout_all_and_deactivations_end_open_sockets_within_2_seconds(
-        smtp_server, notifications_server, user_management_server, socket_clients):
+@pytest.fixture
+def stack(smtp_server, notifications_server, user_management_server):
+    """SMTP, notifications and user_management processes: (notifications URL, the API)."""
     smtp_server.start()
     notifications_url, _ = notifications_server()
     url, _ = user_management_server(notifications_url)
-    api = Api(url)
+    return notifications_url, Api(url)
+
+
+def test_logout_all_and_deactivations_end_open_sockets_within_2_seconds(stack, smtp_server, socket_clients):
+    notifications_url, api = stack
     admin = api.login()
 
     # logout-all from another session ends this one's socket.
@@ -79,13 +84,9 @@ def test_logout_all_and_deactivations_end_open_sockets_within_2_seconds(
     assert bystander.connected
 
 
-def test_ending_one_session_ends_only_that_sessions_socket(
-        smtp_server, notifications_server, user_management_server, socket_clients):
+def test_ending_one_session_ends_only_that_sessions_socket(stack, socket_clients):
     """DELETE /api/auth/sessions/<id>: that browser's socket gets sessionEnded (session_ended); the other stays."""
-    smtp_server.start()
-    notifications_url, _ = notifications_server()
-    url, _ = user_management_server(notifications_url)
-    api = Api(url)
+    notifications_url, api = stack
     laptop, phone = api.login(), api.login()
     laptop_socket = socket_clients(notifications_url, laptop["accessToken"])
     phone_socket = socket_clients(notifications_url, phone["accessToken"])
