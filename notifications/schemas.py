@@ -3,6 +3,7 @@ import re
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from servicekit import health
 from servicekit.contract import (
     FULL_NAME_MAX_LENGTH,
     IDEMPOTENCY_KEY_HEADER,
@@ -13,6 +14,7 @@ from servicekit.contract import (
     single_line,
     valid_id,
 )
+from servicekit.health import LivenessSchema, dependency_state  # noqa: F401 - LivenessSchema answers here too
 
 from .utils.mailer import TEMPLATES
 
@@ -173,24 +175,13 @@ class HealthSchema(Schema):
     smtp = fields.Nested(SmtpHealthSchema, required=True)
 
 
-class LivenessSchema(Schema):
-    """GET /health/live: the process serves requests."""
-
-    success = fields.Boolean(required=True, metadata={"enum": [True]})
-    status = fields.String(required=True, validate=validate.OneOf(("alive",)))
-    service = fields.String(required=True)
-
-
 class ReadinessChecksSchema(Schema):
     """What readiness depends on."""
 
-    redis = fields.String(required=True, validate=validate.OneOf(("up", "down")))
+    redis = dependency_state()
 
 
-class ReadinessSchema(Schema):
+class ReadinessSchema(health.ReadinessSchema):
     """GET /health/ready (200 and 503 alike)."""
 
-    success = fields.Boolean(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(("ready", "not_ready")))
-    service = fields.String(required=True)
     checks = fields.Nested(ReadinessChecksSchema, required=True)

@@ -33,22 +33,23 @@ def env_str(name, default=None):
     return value if value not in (None, "") else default
 
 
-def env_int(name, default):
-    """Return an environment variable as an int; ConfigurationError names it when it is not one."""
+def _env_number(name, default, convert, kind):
+    """Return an environment variable through `convert`; ConfigurationError names it when it is not `kind`."""
     value = env_str(name, default)
     try:
-        return int(value)
+        return convert(value)
     except (TypeError, ValueError):
-        raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from None
+        raise ConfigurationError(f"{name} must be {kind}, not {value!r}") from None
+
+
+def env_int(name, default):
+    """Return an environment variable as an int; ConfigurationError names it when it is not one."""
+    return _env_number(name, default, int, "a whole number")
 
 
 def env_float(name, default):
     """Return an environment variable as a float; ConfigurationError names it when it is not one."""
-    value = env_str(name, default)
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"{name} must be a number, not {value!r}") from None
+    return _env_number(name, default, float, "a number")
 
 
 def env_bool(name, default=False):

@@ -17,11 +17,12 @@ import pytest
 from notifications.controllers.email import get_queue
 from notifications.controllers.sender import send_queued
 from notifications.utils.mailer import build_message, render_job, wire_bytes
+from support.smtp import RecordingSmtpHandler
 
 INVITE = {"template": "invite", "context": {"link": "https://app.example.com/invite/tok-1", "inviterName": "Ada"}}
 
 
-class ScriptedSmtpHandler:
+class ScriptedSmtpHandler(RecordingSmtpHandler):
     """aiosmtpd handler that records messages and connections and drops connections as told.
 
     `per_connection`: after this many messages on one connection, the next MAIL
@@ -33,7 +34,7 @@ class ScriptedSmtpHandler:
     """
 
     def __init__(self, per_connection=None, drop="abort", fail_in_data=(), parallel=None):
-        self.messages = []
+        super().__init__()
         self.sessions = []
         self.per_connection = per_connection
         self.drop = drop
@@ -55,13 +56,6 @@ class ScriptedSmtpHandler:
             return "250 OK"  # never reaches the client: the transport is gone
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
-        return "250 OK"
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's name
-        """Accept recipients, except the permanently refused domain."""
-        if address.endswith("@refused.example"):
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name

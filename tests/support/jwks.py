@@ -5,22 +5,21 @@
     server.keyset = server.keyset.rotated()            # what `keys rotate` does
     server.stop()
 """
-import json
-import threading
 import time
 import uuid
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import jwt
 
 from user_management.utils.signing_keys import KeySet, new_key, write_keyset
 
+from .http_server import LocalServer, QuietHandler
+
 TOKEN_LIFETIME = timedelta(minutes=15)
 
 
-class JwksServer:
+class JwksServer(LocalServer):
     """Serves `keyset`'s public keys at /.well-known/jwks.json and counts the fetches."""
 
     def __init__(self, keyset=None, token_lifetime=TOKEN_LIFETIME):
@@ -29,40 +28,20 @@ class JwksServer:
         self.fetches = 0
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self):  # noqa: N802 (http.server's name)
                 if self.path != "/.well-known/jwks.json":
                     self.send_error(404)
                     return
                 server.fetches += 1
-                body = json.dumps(server.keyset.jwks(server.token_lifetime)).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.reply_json(200, server.keyset.jwks(server.token_lifetime))
 
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = None
+        super().__init__(Handler)
 
     @property
     def url(self):
         """The JWKS URL."""
-        return f"http://127.0.0.1:{self.httpd.server_port}/.well-known/jwks.json"
-
-    def start(self):
-        """Serve in a background thread; returns self."""
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self):
-        """Stop serving."""
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return f"{self.base_url}/.well-known/jwks.json"
 
 
 def mint(key, sub="user-1", role="client_user", org="org-1", type_="access", expires_in=300, headers=None,

@@ -2,6 +2,7 @@
 from mongoengine import DateTimeField, DictField, Document, StringField
 
 from ..utils.timeutil import utcnow
+from .collection import collection_meta, expires, newest_first
 
 LOGIN_SUCCESS = "login.success"
 LOGIN_FAILURE = "login.failure"
@@ -70,16 +71,6 @@ class AuditEvent(Document):
     # Set from AUDIT_RETENTION_DAYS when written; the TTL index deletes the event then.
     expires_at = DateTimeField(required=True, db_field="expiresAt")
 
-    meta = {
-        "collection": "audit_events",
-        "auto_create_index": False,
-        "indexes": [
-            "-created_at",
-            ("organization_id", "-created_at"),
-            ("actor_id", "-created_at"),
-            ("target_id", "-created_at"),
-            ("type", "-created_at"),
-            {"fields": ["expires_at"], "expireAfterSeconds": 0},
-        ],
-        "ordering": ["-created_at"],
-    }
+    meta = collection_meta("audit_events", "-created_at",
+                           *newest_first("organization_id", "actor_id", "target_id", "type"), expires(),
+                           ordering=["-created_at"])

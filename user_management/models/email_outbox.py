@@ -4,6 +4,7 @@ import uuid
 from mongoengine import DateTimeField, DictField, Document, IntField, StringField
 
 from ..utils.timeutil import utcnow
+from .collection import collection_meta
 
 PENDING = "pending"
 SENDING = "sending"
@@ -36,7 +37,7 @@ class EmailOutbox(Document):
     created_at = DateTimeField(default=utcnow, db_field="createdAt")
     sent_at = DateTimeField(null=True, db_field="sentAt")
 
-    meta = {"collection": "emailoutbox", "auto_create_index": False, "indexes": [("status", "next_attempt_at")]}
+    meta = collection_meta("emailoutbox", ("status", "next_attempt_at"))
 
     @classmethod
     def lease(cls, duration, job_id=None, now=None):

@@ -14,6 +14,7 @@ from mongoengine.queryset.visitor import Q
 
 from ..utils.roles import ROLES
 from ..utils.timeutil import utcnow
+from .collection import collection_meta, newest_first
 
 PENDING = "pending"
 ACCEPTED = "accepted"
@@ -77,21 +78,11 @@ class Invite(Document):
     created_at = DateTimeField(default=utcnow, db_field="createdAt")
     updated_at = DateTimeField(default=utcnow, db_field="updatedAt")
 
-    meta = {
-        "collection": "invites",
-        "auto_create_index": False,
-        "indexes": [
-            "token_hash",
-            "superseded_token_hashes",
-            "email",
-            ("invited_by", "-created_at"),
-            "organization",
-            # The database, not a check-then-insert, keeps one pending invite per address.
-            {"fields": ["email", "status"], "unique": True, "partialFilterExpression": {"status": PENDING},
-             "name": "one_pending_invite_per_email"},
-        ],
-        "ordering": ["-created_at"],
-    }
+    # The database, not a check-then-insert, keeps one pending invite per address.
+    meta = collection_meta("invites", "token_hash", "superseded_token_hashes", "email", *newest_first("invited_by"), "organization",
+                           {"fields": ["email", "status"], "unique": True,
+                            "partialFilterExpression": {"status": PENDING}, "name": "one_pending_invite_per_email"},
+                           ordering=["-created_at"])
 
     def effective_status(self, now=None):
         """Return pending, accepted, revoked or expired."""

@@ -12,6 +12,7 @@ from mongoengine.errors import NotUniqueError
 from pymongo.errors import DuplicateKeyError
 
 from ..utils.timeutil import utcnow
+from .collection import collection_meta, expires
 
 
 class Lockout(Document):
@@ -25,8 +26,7 @@ class Lockout(Document):
     # Forgotten (count and level) this long after the last failure; the TTL index removes it.
     expires_at = DateTimeField(required=True, db_field="expiresAt")
 
-    meta = {"collection": "lockouts", "auto_create_index": False,
-            "indexes": ["key", {"fields": ["expires_at"], "expireAfterSeconds": 0}]}
+    meta = collection_meta("lockouts", "key", expires())
 
     @classmethod
     def locked_for(cls, key, now=None):

@@ -5,6 +5,7 @@ from mongoengine.errors import NotUniqueError
 from servicekit.contract import ORGANIZATION_NAME_MAX_LENGTH
 
 from ..utils.timeutil import utcnow
+from .collection import collection_meta
 
 TWO_FACTOR_METHODS = ("otp", "totp")
 
@@ -24,7 +25,7 @@ class Organization(Document):
     created_at = DateTimeField(default=utcnow, db_field="createdAt")
     updated_at = DateTimeField(default=utcnow, db_field="updatedAt")
 
-    meta = {"collection": "organizations", "auto_create_index": False, "indexes": ["name_key"]}
+    meta = collection_meta("organizations", "name_key")
 
     def clean(self):
         """Keep the uniqueness key in step with the display name."""

@@ -2,6 +2,7 @@
 from mongoengine import DateTimeField, Document, ReferenceField, StringField
 
 from ..utils.timeutil import utcnow
+from .collection import collection_meta, expires
 
 
 class RefreshToken(Document):
@@ -23,17 +24,8 @@ class RefreshToken(Document):
     user_agent = StringField(max_length=512, null=True, db_field="userAgent")
     ip = StringField(max_length=64, null=True)
 
-    meta = {
-        "collection": "refreshtokens",
-        "auto_create_index": False,
-        "indexes": [
-            "token_hash",
-            "family",
-            "user",
-            # MongoDB drops a document once its expiresAt has passed.
-            {"fields": ["expires_at"], "expireAfterSeconds": 0},
-        ],
-    }
+    # MongoDB drops a document once its expiresAt has passed.
+    meta = collection_meta("refreshtokens", "token_hash", "family", "user", expires())
 
     @classmethod
     def use(cls, token_hash, now=None):

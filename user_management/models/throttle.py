@@ -9,6 +9,7 @@ from mongoengine import DateTimeField, Document, IntField, StringField
 from mongoengine.errors import NotUniqueError
 
 from ..utils.timeutil import utcnow
+from .collection import collection_meta, expires
 
 
 class Throttle(Document):
@@ -18,8 +19,7 @@ class Throttle(Document):
     count = IntField(default=0)
     expires_at = DateTimeField(required=True, db_field="expiresAt")
 
-    meta = {"collection": "throttles", "auto_create_index": False,
-            "indexes": ["key", {"fields": ["expires_at"], "expireAfterSeconds": 0}]}
+    meta = collection_meta("throttles", "key", expires())
 
     @classmethod
     def _retry_after(cls, key, now):

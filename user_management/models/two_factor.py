@@ -3,6 +3,7 @@ from mongoengine import DateTimeField, Document, IntField, ReferenceField, Strin
 from mongoengine.queryset.visitor import Q
 
 from ..utils.timeutil import utcnow
+from .collection import collection_meta, expires
 
 LOGIN = "login"
 TOTP_ENROLL = "totp_enroll"
@@ -13,6 +14,8 @@ PENDING = "pending"
 USED = "used"
 VOID = "void"
 STATUSES = (PENDING, USED, VOID)
+# Seconds a used or expired challenge or reset token is kept for investigation before MongoDB drops it.
+KEPT_AFTER_EXPIRY = 24 * 3600
 
 
 class TwoFactorChallenge(Document):
@@ -41,15 +44,8 @@ class TwoFactorChallenge(Document):
     used_at = DateTimeField(null=True, db_field="usedAt")
     created_at = DateTimeField(default=utcnow, db_field="createdAt")
 
-    meta = {
-        "collection": "twofactorchallenges",
-        "auto_create_index": False,
-        "indexes": [
-            ("user", "purpose", "status", "-created_at"),
-            # Kept a day past expiry for investigation, then dropped by MongoDB.
-            {"fields": ["expires_at"], "expireAfterSeconds": 24 * 3600},
-        ],
-    }
+    meta = collection_meta("twofactorchallenges", ("user", "purpose", "status", "-created_at"),
+                           expires(KEPT_AFTER_EXPIRY))
 
     @property
     def user_id(self):
@@ -143,8 +139,4 @@ class PasswordResetToken(Document):
     used_at = DateTimeField(null=True, db_field="usedAt")
     created_at = DateTimeField(default=utcnow, db_field="createdAt")
 
-    meta = {
-        "collection": "passwordresettokens",
-        "auto_create_index": False,
-        "indexes": ["token_hash", "user", {"fields": ["expires_at"], "expireAfterSeconds": 24 * 3600}],
-    }
+    meta = collection_meta("passwordresettokens", "token_hash", "user", expires(KEPT_AFTER_EXPIRY))

@@ -18,6 +18,7 @@ from ..exceptions import InvalidInput
 from ..utils.roles import ROLES, is_staff
 from ..utils.timeutil import utcnow
 from .organization import TWO_FACTOR_METHODS
+from .collection import collection_meta
 
 
 class User(Document):
@@ -47,7 +48,7 @@ class User(Document):
     created_at = DateTimeField(default=utcnow, db_field="createdAt")
     updated_at = DateTimeField(default=utcnow, db_field="updatedAt")
 
-    meta = {"collection": "users", "auto_create_index": False, "indexes": ["email", "organization", "role"]}
+    meta = collection_meta("users", "email", "organization", "role")
 
     def clean(self):
         """Enforce: staff have no organization, organization roles have one."""

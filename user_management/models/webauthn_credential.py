@@ -4,6 +4,7 @@ from mongoengine import (BinaryField, BooleanField, DateTimeField, Document, Int
 from mongoengine.queryset.visitor import Q
 
 from ..utils.timeutil import utcnow
+from .collection import collection_meta, expires
 
 REGISTER = "register"
 SECOND_FACTOR = "second_factor"
@@ -28,7 +29,7 @@ class WebAuthnCredential(Document):
     created_at = DateTimeField(default=utcnow, db_field="createdAt")
     last_used_at = DateTimeField(null=True, db_field="lastUsedAt")
 
-    meta = {"collection": "webauthn_credentials", "auto_create_index": False, "indexes": ["user", "credential_id"], "ordering": ["created_at"]}
+    meta = collection_meta("webauthn_credentials", "user", "credential_id", ordering=["created_at"])
 
     @property
     def user_id(self):
@@ -62,11 +63,7 @@ class PasskeyChallenge(Document):
     used_at = DateTimeField(null=True, db_field="usedAt")
     created_at = DateTimeField(default=utcnow, db_field="createdAt")
 
-    meta = {
-        "collection": "passkey_challenges",
-        "auto_create_index": False,
-        "indexes": ["challenge", {"fields": ["expires_at"], "expireAfterSeconds": 3600}],
-    }
+    meta = collection_meta("passkey_challenges", "challenge", expires(3600))
 
     @classmethod
     def claim(cls, challenge, ceremony, **binding):

@@ -7,6 +7,9 @@ answer schemas dump a dict of them with the answer's other keys.
 """
 from marshmallow import Schema, fields, validate
 
+from servicekit import health
+from servicekit.health import LivenessSchema, dependency_state  # noqa: F401 - LivenessSchema answers here too
+
 from ..models.invite import ACCEPTED, EMAIL_STATUSES, EXPIRED, PENDING, REVOKED
 from ..models.organization import TWO_FACTOR_METHODS
 from ..utils.roles import ROLES
@@ -323,8 +326,8 @@ class OrganizationDetailResponseSchema(SuccessSchema):
 class HealthChecksSchema(Schema):
     """State of each dependency."""
 
-    mongodb = fields.String(required=True, validate=validate.OneOf(("up", "down")))
-    redis = fields.String(required=True, validate=validate.OneOf(("up", "down")))
+    mongodb = dependency_state()
+    redis = dependency_state()
 
 
 class HealthSchema(Schema):
@@ -336,28 +339,16 @@ class HealthSchema(Schema):
     checks = fields.Nested(HealthChecksSchema, required=True)
 
 
-class LivenessSchema(Schema):
-    """GET /health/live: the process serves requests."""
-
-    success = fields.Boolean(required=True, metadata={"enum": [True]})
-    status = fields.String(required=True, validate=validate.OneOf(("alive",)))
-    service = fields.String(required=True)
-
-
 class ReadinessChecksSchema(Schema):
     """What readiness depends on, and what it only reports."""
 
-    mongodb = fields.String(required=True, validate=validate.OneOf(("up", "down")))
+    mongodb = dependency_state()
     indexes = fields.String(required=True, validate=validate.OneOf(("ok", "pending", "conflict")),
                             metadata={"description": "conflict: an index change waits for `flask sync-indexes`"})
-    redis = fields.String(required=True, validate=validate.OneOf(("up", "down")),
-                          metadata={"description": "reported only: without Redis the service still serves"})
+    redis = dependency_state(metadata={"description": "reported only: without Redis the service still serves"})
 
 
-class ReadinessSchema(Schema):
+class ReadinessSchema(health.ReadinessSchema):
     """GET /health/ready (200 and 503 alike)."""
 
-    success = fields.Boolean(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(("ready", "not_ready")))
-    service = fields.String(required=True)
     checks = fields.Nested(ReadinessChecksSchema, required=True)
