@@ -15,7 +15,8 @@ user_management rebuilds a missing record from MongoDB.
 Keys and channel live under SHARED_KEY_PREFIX, which both services read, as their own
 REDIS_KEY_PREFIX may differ:
 
-    <prefix>:authz:user:<user id>   hash {tv, active, orgActive}, expiring with the longest-lived access token
+    <prefix>:authz:user:<user id>   hash {tv, active, orgActive, sid:<session id>...}, expiring with the longest-lived
+                                    access token; a `sid:<id>` field marks one ended session (its tokens no longer hold)
     <prefix>:authz:changes          pub/sub channel: one message per change, the user id
 """
 from collections import namedtuple
@@ -80,6 +81,35 @@ def _decode(values):
 def read(client, prefix, user_id):
     """The stored state of `user_id`, or None when Redis has no record of it."""
     return _decode(client.hmget(user_key(prefix, user_id), "tv", "active", "orgActive"))
+
+
+def read_record(client, prefix, user_id):
+    """The whole record of `user_id` as {field: value} strings in one HGETALL, or None when Redis has none."""
+    fields = client.hgetall(user_key(prefix, user_id))
+    if not fields:
+        return None
+    return {_text(field): _text(value) for field, value in fields.items()}
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def session_field(session_id):
+    """The record field that marks session `session_id` as ended."""
+    return f"sid:{session_id}"
+
+
+def record_holds(record, claims):
+    """True when a token with `claims` holds under `record` (read_record's dict; None: unknown, so no).
+
+    The token's session (claim `sid`, if any) must not be marked ended in the record.
+    """
+    if record is None or "tv" not in record:
+        return False
+    state = _decode([record.get("tv"), record.get("active", 0), record.get("orgActive", 0)])
+    session_id = claims.get("sid")
+    return holds(state, claims.get("tv")) and (session_id is None or session_field(session_id) not in record)
 
 
 def read_many(client, prefix, user_ids):

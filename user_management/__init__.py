@@ -5,6 +5,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from servicekit.config import apply_shared_defaults
+from servicekit.ratelimit import one_trip_uri
 
 from .config import config_for
 from .extensions import cors, jwt, limiter, talisman
@@ -61,12 +62,12 @@ def register_extensions(app):
         JWT_DECODE_ISSUER=issuer,
         JWT_ENCODE_AUDIENCE=app.config["JWT_AUDIENCE"] or issuer,
         JWT_DECODE_AUDIENCE=app.config["JWT_AUDIENCE"] or issuer,
-        RATELIMIT_STORAGE_URI=app.config["REDIS_URL"],
+        # One Redis round trip per limit and request (servicekit.ratelimit).
+        RATELIMIT_STORAGE_URI=one_trip_uri(app.config["REDIS_URL"]),
         # The prefix goes to the storage: Limiter keeps the first app's RATELIMIT_KEY_PREFIX forever.
         # Timeouts bound how long a request waits on a Redis that is down or unreachable.
         RATELIMIT_STORAGE_OPTIONS={"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:rl",
                                    "socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
-        RATELIMIT_APPLICATION=app.config["RATELIMIT_API"],
         RATELIMIT_HEADERS_ENABLED=True,
         # Redis down: keep limiting per process rather than not at all, or failing every request.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
@@ -90,7 +91,9 @@ def register_extensions(app):
         frame_options="DENY",
         referrer_policy="no-referrer",
     )
-    from .middleware import auth  # noqa: F401  (registers the JWT callbacks)
+    from .middleware import auth  # registers the JWT callbacks
+
+    auth.init_app(app)
 
 
 def register_database(app):

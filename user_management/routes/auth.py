@@ -1,10 +1,10 @@
 """/api/auth: login and its second factor, refresh, logout, profile, passwords."""
 from flask import Blueprint, current_app, request
-from flask_jwt_extended import current_user, verify_jwt_in_request
+from flask_jwt_extended import current_user
 
 from ..controllers import auth_controller, password_controller, two_factor_enrollment, two_factor_login
 from ..extensions import limiter
-from ..middleware.auth import auth_required
+from ..middleware.auth import auth_required, verify_access_token
 from ..middleware.request_parsing import json_body
 from ..schemas import responses as out
 from ..utils.openapi import api_doc
@@ -64,7 +64,7 @@ def _signed_in_user(two_factor_token):
     """The access-token user, unless the request carries an enrollment twoFactorToken instead."""
     if two_factor_token:
         return None
-    verify_jwt_in_request()
+    verify_access_token()
     return current_user._get_current_object()
 
 

@@ -19,7 +19,7 @@ from flask_jwt_extended import create_access_token
 from servicekit import revocation
 
 from ..exceptions import Forbidden
-from ..models import RefreshToken, User
+from ..models import RefreshToken, User, get_by_id
 from ..utils.redis_client import get_redis
 from ..utils.timeutil import utcnow
 from ..utils.tokens import new_token, token_digest
@@ -82,6 +82,28 @@ def publish_user_state(user_id):
 def token_is_current(user, claims):
     """True when `claims` were issued to `user` as it is now, and its organization (if any) is active."""
     return bool(user and user.is_active and claims.get("tv") == user.token_version and organization_is_active(user))
+
+
+def token_holds(claims):
+    """Whether an access token with (verified) `claims` still holds: (answer, the user if it had to be loaded).
+
+    One HGETALL of the user's revocation record (also carrying ended sessions), no MongoDB read: every
+    change writes the record before it returns, so every worker sees it at once. A missing record is
+    rebuilt from MongoDB; while Redis is down MongoDB answers, as it did before the record existed.
+    """
+    config = current_app.config
+    try:
+        record = revocation.read_record(get_redis(), config["SHARED_KEY_PREFIX"], claims["sub"])
+    except redis.RedisError as exc:
+        log.warning("revocation record unreadable; checking MongoDB", extra={"error": type(exc).__name__})
+        user = get_by_id(User, claims["sub"])
+        return token_is_current(user, claims), user
+    if record is None:
+        user = get_by_id(User, claims["sub"])
+        if user is not None:
+            remember_user_state(user)
+        return token_is_current(user, claims), user
+    return revocation.record_holds(record, claims), None
 
 
 def refresh_digest(token):
