@@ -1,7 +1,7 @@
 """user_management: users, roles, organizations, invites and authentication."""
 import logging
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from servicekit.config import apply_shared_defaults
@@ -80,7 +80,8 @@ def register_extensions(app):
     limiter.init_app(app)
     limiter.exempt(app.view_functions["metrics"])
     cors.init_app(app, resources={r"/api/*": {"origins": app.config["CORS_ORIGIN"]}},
-                  supports_credentials=True, expose_headers=["Retry-After", "X-Request-ID"])
+                  supports_credentials=True, expose_headers=["Retry-After", "X-Request-ID"], always_send=False)
+    only_with_origin(app.after_request_funcs[None])
     production = app.config["ENV_NAME"] == "production"
     talisman.init_app(
         app,
@@ -94,6 +95,19 @@ def register_extensions(app):
     from .middleware import auth  # registers the JWT callbacks
 
     auth.init_app(app)
+
+
+def only_with_origin(after_request_funcs):
+    """Skip flask-cors's after-request hook (the last one registered) for a request without an Origin header.
+
+    Browsers send Origin on every cross-origin request: without it there is no CORS to answer.
+    """
+    cors_hook = after_request_funcs[-1]
+
+    def cors_when_asked(response):
+        return cors_hook(response) if "Origin" in request.headers else response
+
+    after_request_funcs[-1] = cors_when_asked
 
 
 def register_database(app):
