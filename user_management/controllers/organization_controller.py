@@ -4,6 +4,7 @@ from mongoengine.errors import NotUniqueError
 from ..exceptions import Conflict, NotFound
 from ..models import Organization, RefreshToken, User, get_or_404
 from ..models import audit_event as events
+from ..models.rows import UserRow, rows
 from ..services import audit
 from ..services.sessions import end_organization_sessions
 from ..utils.pagination import paginate
@@ -42,7 +43,13 @@ def list_members(user, page, limit):
     """Members of the user's organization, oldest first."""
     organization = organization_of(user)
     # _id breaks ties: members created in the same millisecond keep one order from page to page.
-    return paginate(User.objects(organization=organization).order_by("created_at", "id"), page, limit)
+    return paginate(User.objects(organization=organization).order_by("created_at", "id"), page, limit,
+                    read=lambda page_set: rows(page_set, MEMBER_FIELDS, UserRow))
+
+
+# What a listed member answers (schemas.responses.UserSchema), read raw: never a secret.
+MEMBER_FIELDS = ("id", "email", "first_name", "last_name", "role", "organization", "two_factor_method", "totp_enabled",
+                 "is_active", "last_login_at", "created_at", "updated_at")
 
 
 def set_organization_status(actor, organization_id, is_active):
