@@ -66,3 +66,9 @@ def test_the_audit_list_answers_what_the_documents_answer_redactions_included(ap
                     event["actor"] = {"id": None, "email": None, "role": "super_admin"}
                     event["ip"] = event["userAgent"] = None
         assert answer.json["events"] == expected
+
+
+def test_the_profile_answers_what_the_document_answers(client, factory):
+    user = factory.user("client_user", totp_enabled=True, last_login_at=utcnow())
+    answer = client.get("/api/auth/profile", headers=factory.headers(user))
+    assert answer.json == {"success": True, "user": as_json(UserSchema().dump(User.objects.get(id=user.id)))}

@@ -6,7 +6,7 @@ writes before it answers, so a revocation made through one app instance holds at
 import jwt as pyjwt
 import pytest
 import redis
-from flask_jwt_extended import create_access_token
+from flask_jwt_extended import create_access_token, current_user
 
 from servicekit import revocation
 from user_management.extensions import limiter
@@ -69,6 +69,11 @@ def test_the_token_check_reads_redis_not_mongodb_and_the_user_only_when_used(app
     def no_user_needed():
         return {"ok": True}
 
+    @app.get("/test-only/whoami")
+    @auth_required()
+    def user_needed():
+        return {"email": current_user.email}
+
     with app.app_context():
         user = Factory(app).user("operator")
         remember_user_state(user)  # as at login
@@ -79,7 +84,7 @@ def test_the_token_check_reads_redis_not_mongodb_and_the_user_only_when_used(app
     client = app.test_client()
     assert client.get("/test-only/whoami-not", headers=headers).status_code == 200
     assert calls == []
-    assert profile(client, headers).status_code == 200
+    assert client.get("/test-only/whoami", headers=headers).json == {"email": user.email}
     assert len(calls) == 1  # the view reads current_user: loaded then, once
 
 
@@ -232,3 +237,17 @@ def test_a_persons_console_session_never_meets_the_limit(app, client, factory, o
     statuses = [actions[step % len(actions)](step).status_code for step in range(300)]
     assert 429 not in statuses
     assert set(statuses) <= {200, 201}, sorted(set(statuses))
+
+
+@pytest.mark.parametrize("token", ["!!!.e30.sig", "e30", "bm90LWpzb24.e30.sig", "WzFd.e30.sig", ""])
+def test_a_malformed_token_is_an_invalid_token_not_an_error(client, token):
+    answer = client.get("/api/auth/profile", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 401
+    assert answer.json["message"] in ("Invalid access token", "Authentication required")
+
+
+def test_a_token_whose_user_is_gone_is_refused(app, client, factory, member):
+    headers = factory.headers(member)
+    remember_user_state(member)
+    User.objects(id=member.id).delete()
+    assert profile(client, headers).status_code == 401

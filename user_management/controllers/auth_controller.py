@@ -4,6 +4,7 @@ from flask import current_app
 from ..exceptions import Unauthorized
 from ..models import RefreshToken, User
 from ..models import audit_event as events
+from ..models.rows import user_row
 from ..services import audit, lockout
 from ..services.sessions import end_all_sessions, ensure_can_sign_in, open_session, organization_is_active, refresh_digest
 from ..services.two_factor import start_login
@@ -93,6 +94,14 @@ def logout(refresh_token):
     token = RefreshToken.objects(token_hash=refresh_digest(refresh_token)).first()
     if token is not None:
         RefreshToken.revoke_family(token.family)
+
+
+def profile(user_id):
+    """The answered fields of the signed-in user `user_id`, read raw (no Document built)."""
+    user = user_row(user_id)
+    if user is None:
+        raise Unauthorized("Access token revoked")
+    return user
 
 
 def logout_all(user):

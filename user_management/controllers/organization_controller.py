@@ -4,7 +4,7 @@ from mongoengine.errors import NotUniqueError
 from ..exceptions import Conflict, NotFound
 from ..models import Organization, RefreshToken, User, get_or_404
 from ..models import audit_event as events
-from ..models.rows import UserRow, rows
+from ..models.rows import USER_FIELDS, UserRow, rows
 from ..services import audit
 from ..services.sessions import end_organization_sessions
 from ..utils.pagination import paginate
@@ -44,12 +44,7 @@ def list_members(user, page, limit):
     organization = organization_of(user)
     # _id breaks ties: members created in the same millisecond keep one order from page to page.
     return paginate(User.objects(organization=organization).order_by("created_at", "id"), page, limit,
-                    read=lambda page_set: rows(page_set, MEMBER_FIELDS, UserRow))
-
-
-# What a listed member answers (schemas.responses.UserSchema), read raw: never a secret.
-MEMBER_FIELDS = ("id", "email", "first_name", "last_name", "role", "organization", "two_factor_method", "totp_enabled",
-                 "is_active", "last_login_at", "created_at", "updated_at")
+                    read=lambda page_set: rows(page_set, USER_FIELDS, UserRow))
 
 
 def set_organization_status(actor, organization_id, is_active):

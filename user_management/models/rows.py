@@ -6,8 +6,13 @@ schemas dump a row exactly as they dump the Document. Reference fields stay ids 
 resolves the few it names in one query per collection (`rows_by_id`).
 """
 from .invite import effective_status
+from .lookup import object_id
+from .user import User
 
 _MISSING = object()
+# A user's answered fields (schemas.responses.UserSchema): never a secret.
+USER_FIELDS = ("id", "email", "first_name", "last_name", "role", "organization", "two_factor_method", "totp_enabled",
+               "is_active", "last_login_at", "created_at", "updated_at")
 
 
 class Row:
@@ -44,6 +49,13 @@ def rows(queryset, names, row_class=Row):
             values[name] = (default() if callable(default) else default) if value is _MISSING else value
         found.append(row_class(**values))
     return found
+
+
+def user_row(user_id):
+    """The answered fields of one user as a UserRow, or None (also for a malformed id)."""
+    key = object_id(user_id)
+    found = rows(User.objects(id=key), USER_FIELDS, UserRow) if key is not None else []
+    return found[0] if found else None
 
 
 def rows_by_id(document, ids, names):
