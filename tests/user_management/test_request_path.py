@@ -17,7 +17,7 @@ from user_management.services import sessions
 from user_management.services.sessions import end_all_sessions, remember_user_state
 from user_management.utils.redis_client import get_redis
 
-from support.factory import Factory
+from support.factory import PASSWORD, Factory
 from support.jwks import keyset_file
 from support.redis_store import REDIS_URL, UNREACHABLE_REDIS_URL
 from support.two_factor import bearer
@@ -28,9 +28,9 @@ def profile(client, headers):
 
 
 def record_of(app, user):
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
     try:
-        return revocation.read_record(client, app.config["SHARED_KEY_PREFIX"], user.id)
+        return client.hgetall(revocation.user_key(app.config["SHARED_KEY_PREFIX"], user.id)) or None
     finally:
         client.close()
 
@@ -124,8 +124,7 @@ def test_an_ended_session_in_the_record_refuses_only_that_sessions_tokens(app, c
     member.reload()
     ended = create_access_token(identity=member, additional_claims={"sid": "ended-one"})
     other = create_access_token(identity=member, additional_claims={"sid": "still-open"})
-    key = revocation.user_key(app.config["SHARED_KEY_PREFIX"], member.id)
-    get_redis().hset(key, revocation.session_field("ended-one"), "1")
+    revocation.end_session(get_redis(), app.config["SHARED_KEY_PREFIX"], member.id, "ended-one", 60)
     assert profile(client, bearer(ended)).status_code == 401
     assert profile(client, bearer(other)).status_code == 200
 
@@ -251,3 +250,16 @@ def test_a_token_whose_user_is_gone_is_refused(app, client, factory, member):
     remember_user_state(member)
     User.objects(id=member.id).delete()
     assert profile(client, headers).status_code == 401
+
+
+def test_a_rebuilt_record_keeps_the_sessions_ended_before_it_was_lost(app, client, factory):
+    user = factory.user("super_admin", email="two-browsers@example.test")
+    sessions_of = [client.post("/api/auth/login", json={"email": user.email, "password": PASSWORD}).json
+                   for _ in range(2)]
+    ended, kept = (bearer(session["accessToken"]) for session in sessions_of)
+    ended_sid = pyjwt.decode(sessions_of[0]["accessToken"], options={"verify_signature": False})["sid"]
+    assert client.delete(f"/api/auth/sessions/{ended_sid}", headers=kept).status_code == 200
+    get_redis().delete(revocation.user_key(app.config["SHARED_KEY_PREFIX"], user.id))  # Redis lost the record
+    for _ in range(2):  # the request that rebuilds the record, then one the rebuilt record answers
+        assert profile(client, ended).status_code == 401
+        assert profile(client, kept).status_code == 200
