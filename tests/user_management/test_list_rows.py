@@ -72,3 +72,17 @@ def test_the_profile_answers_what_the_document_answers(client, factory):
     user = factory.user("client_user", totp_enabled=True, last_login_at=utcnow())
     answer = client.get("/api/auth/profile", headers=factory.headers(user))
     assert answer.json == {"success": True, "user": as_json(UserSchema().dump(User.objects.get(id=user.id)))}
+
+
+def test_the_user_list_answers_what_the_documents_answer(client, factory):
+    staff = factory.user("super_admin")
+    member = factory.user("client_user", totp_enabled=True, last_login_at=utcnow())
+    factory.user("operator", is_active=False)
+    answer = client.get("/api/users?limit=50", headers=factory.headers(staff))
+    assert answer.status_code == 200
+    documents = list(User.objects.order_by("-created_at", "-id"))
+    expected = documents_dump(UserSchema, documents)
+    for user in expected:
+        user["locked"] = False
+        user["organizationName"] = member.organization.name if user["id"] == str(member.id) else None
+    assert answer.json["users"] == expected
