@@ -86,6 +86,8 @@ def _decode(token):
         raise
     if jwt_config.identity_claim_key not in claims:
         raise pyjwt.InvalidTokenError(f"Missing claim: {jwt_config.identity_claim_key}")
+    for claim, default in (("type", "access"), ("fresh", False), ("jti", None)):  # as flask-jwt-extended fills them
+        claims.setdefault(claim, default)
     if not _is_access_token(header, claims):
         raise UserClaimsVerificationError("User claims verification failed", header, claims)
     return header, claims
@@ -98,7 +100,9 @@ def _decoded():
         try:
             token, _ = _decode_jwt_from_headers()
             environ[_DECODED] = _decode(token)
-        except Exception as error:  # every flask-jwt-extended or PyJWT error is re-raised to its handler
+        # Any error is kept and re-raised by verify_access_token to its handler: the limiter's key, which
+        # asks first, must not see it (flask-limiter takes any error for a Redis outage).
+        except Exception as error:
             environ[_DECODED] = error
     return environ[_DECODED]
 
