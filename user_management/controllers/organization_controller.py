@@ -4,6 +4,7 @@ from mongoengine.errors import NotUniqueError
 from ..exceptions import Conflict, NotFound
 from ..models import Invite, Organization, RefreshToken, User, get_or_404
 from ..models import audit_event as events
+from ..models.rows import USER_FIELDS, UserRow, rows
 from ..services import audit
 from ..services.sessions import end_organization_sessions
 from ..utils.pagination import Row, paginate, with_rows
@@ -49,7 +50,8 @@ def list_members(user, page, limit):
 
 def _members_page(organization, page, limit):
     # _id breaks ties: members created in the same millisecond keep one order from page to page.
-    return paginate(User.objects(organization=organization).order_by("created_at", "id"), page, limit)
+    return paginate(User.objects(organization=organization).order_by("created_at", "id"), page, limit,
+                    read=lambda page_set: rows(page_set, USER_FIELDS, UserRow))
 
 
 def _counts(queryset, organization_ids):

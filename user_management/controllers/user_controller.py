@@ -8,6 +8,7 @@ from servicekit import contract
 from ..exceptions import Conflict, InvalidInput, NotFound
 from ..models import Organization, User, get_or_404
 from ..models import audit_event as events
+from ..models.rows import USER_FIELDS, UserRow, rows
 from ..services import audit, lockout
 from ..services.passwords import check_new_password
 from ..services.sessions import set_user_active
@@ -105,7 +106,8 @@ def list_users(actor, page, limit, search=None, role=None, organization_id=None,
         locked = lockout.locked_user_ids(queryset.filter(is_active=True).scalar("id", "email"), now)
         queryset = queryset.filter(is_active=True, **{"id__in" if status == "locked" else "id__nin": list(locked)})
     # _id breaks ties: users created in the same millisecond keep one order from page to page.
-    result = paginate(queryset.order_by("-created_at", "-id"), page, limit)
+    result = paginate(queryset.order_by("-created_at", "-id"), page, limit,
+                      read=lambda page_set: rows(page_set, USER_FIELDS, UserRow))
     locked = lockout.locked_user_ids([(user.id, user.email) for user in result.items], now)
     names = dict(Organization.objects(id__in=list({user.organization_id for user in result.items} - {None}))
                  .scalar("id", "name"))

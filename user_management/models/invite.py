@@ -24,6 +24,13 @@ EXPIRED = "expired"
 STORED_STATUSES = (PENDING, ACCEPTED, REVOKED, EXPIRED)
 
 
+def effective_status(status, expires_at, now=None):
+    """pending, accepted, revoked or expired: a stored pending invite past `expires_at` is expired."""
+    if status == PENDING and expires_at <= (now or utcnow()):
+        return EXPIRED
+    return status
+
+
 class PendingAccount(EmbeddedDocument):
     """The account an acceptance is creating, kept on the invite until the user exists.
 
@@ -86,9 +93,7 @@ class Invite(Document):
 
     def effective_status(self, now=None):
         """Return pending, accepted, revoked or expired."""
-        if self.status == PENDING and self.expires_at <= (now or utcnow()):
-            return EXPIRED
-        return self.status
+        return effective_status(self.status, self.expires_at, now)
 
     def is_usable(self, now=None):
         """True while the invite can still be accepted: pending, unexpired, and its email queued."""

@@ -14,6 +14,7 @@ writes the record too, so a flushed Redis is repaired by the next refresh.
 """
 import logging
 import uuid
+from datetime import timedelta
 
 import redis
 from flask import current_app
@@ -22,7 +23,7 @@ from flask_jwt_extended import create_access_token
 from servicekit import revocation
 
 from ..exceptions import Forbidden
-from ..models import RefreshToken, User
+from ..models import RefreshToken, User, get_by_id
 from ..utils.redis_client import get_redis
 from ..utils.timeutil import utcnow
 from ..utils.tokens import new_token, token_digest
@@ -107,6 +108,40 @@ def session_is_ended(user_id, sid):
         return revocation.session_ended(state, sid)
     # No record (Redis flushed or unreachable): the session's refresh-token family says it.
     return RefreshToken.family_is_revoked(sid)
+
+
+def token_holds(claims):
+    """Whether an access token with (verified) `claims` still holds: (answer, the user if it had to be loaded).
+
+    One HGETALL of the user's revocation record (also carrying ended sessions), no MongoDB read: every
+    change writes the record before it returns, so every worker sees it at once. A missing record is
+    rebuilt from MongoDB; while Redis is down MongoDB answers, as it did before the record existed.
+    """
+    try:
+        state = revocation.read(get_redis(), current_app.config["SHARED_KEY_PREFIX"], claims["sub"])
+    except redis.RedisError as exc:
+        log.warning("revocation record unreadable; checking MongoDB", extra={"error": type(exc).__name__})
+        user = get_by_id(User, claims["sub"])
+        return token_is_current(user, claims), user
+    if state is None:
+        user = get_by_id(User, claims["sub"])
+        current = token_is_current(user, claims)  # before the rebuild: MongoDB says which sessions ended
+        if user is not None:
+            _rebuild_record(user)
+        return current, user
+    return revocation.holds(state, claims.get("tv"), claims.get("sid")), None
+
+
+def _rebuild_record(user):
+    """Write a missing record from MongoDB: the user's state, and the sessions ended within a record's lifetime."""
+    remember_user_state(user)
+    since = utcnow() - timedelta(seconds=_record_ttl())
+    ended = RefreshToken.objects(user=user.id, revoked_at__gte=since).distinct("family")
+    try:
+        for sid in ended:
+            revocation.end_session(get_redis(), current_app.config["SHARED_KEY_PREFIX"], user.id, sid, _record_ttl())
+    except redis.RedisError as exc:
+        log.error("revocation record not rebuilt", extra={"user_id": str(user.id), "error": type(exc).__name__})
 
 
 def refresh_digest(token):
