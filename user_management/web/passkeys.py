@@ -1,4 +1,4 @@
-"""The pages' passkey routes: /account/passkeys, and the cookie sessions opened with a passkey.
+"""The cookie sessions opened with a passkey (the page /account/passkeys is in `pages.PAGES`).
 
 The options come from the JSON API (/api/auth/passkey/...); only the last step, which opens a
 session, goes through /web/session so the refresh token lands in the HttpOnly cookie.
@@ -9,15 +9,7 @@ from ..routes.auth import client_info, login_failure_limit, two_factor_limit
 from ..schemas import responses as out
 from ..schemas.passkeys import PasskeySignInSchema, VerifyPasskeySchema
 from . import bp
-from .pages import page, render_page
 from .session import session_response
-
-
-@bp.get("/account/passkeys")
-@page
-def account_passkeys():
-    """The signed-in user's passkeys: add, rename, remove."""
-    return render_page("web/account_passkeys.html", "passkeys.js", title="Passkeys")
 
 
 @bp.post("/web/session/verify-passkey")

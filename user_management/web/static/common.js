@@ -78,7 +78,8 @@
   /* --- forms ---------------------------------------------------------------------------------------------- */
 
   function fieldErrorElement(form, name) {
-    return form.querySelector("#" + name + "-error") || document.getElementById(name + "-error");
+    return form.querySelector('.field-error[data-for="' + name + '"]') || form.querySelector("#" + name + "-error") ||
+      document.getElementById(name + "-error");
   }
 
   function inputFor(form, name) {
@@ -121,11 +122,54 @@
       if (!first && input) first = input;
     });
     var message = body.message || fallback || "Something went wrong; please try again.";
-    if (result.status === 429 && result.retryAfter) {
-      message += " (try again in " + result.retryAfter + " s)";
+    if (result.status === 429) {
+      pauseForm(form, summary, result.retryAfter);
+      return;
     }
     if (summary) summary.textContent = message;
     if (first) first.focus();
+  }
+
+  /* --- waits and times in words ---------------------------------------------------------------------------- */
+
+  /* "about 4 minutes" for Retry-After 240; never raw seconds. */
+  function waitWords(seconds) {
+    seconds = Math.max(1, Math.ceil(Number(seconds) || 60));
+    if (seconds < 60) return seconds <= 5 ? "a few seconds" : "about " + (Math.ceil(seconds / 5) * 5) + " seconds";
+    var minutes = Math.round(seconds / 60);
+    if (minutes < 60) return "about " + minutes + (minutes === 1 ? " minute" : " minutes");
+    var hours = Math.round(minutes / 60);
+    return "about " + hours + (hours === 1 ? " hour" : " hours");
+  }
+
+  /* "3 minutes ago", "yesterday": for recent times; older ones as a local date. */
+  function timeAgo(iso) {
+    if (!iso) return "—";
+    var date = new Date(iso);
+    if (isNaN(date.getTime())) return iso;
+    var seconds = (Date.now() - date.getTime()) / 1000;
+    if (seconds < 0 || seconds > 7 * 86400) return formatDate(iso);
+    if (seconds < 60) return "just now";
+    var format = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+    if (seconds < 3600) return format.format(-Math.round(seconds / 60), "minute");
+    if (seconds < 86400) return format.format(-Math.round(seconds / 3600), "hour");
+    return format.format(-Math.round(seconds / 86400), "day");
+  }
+
+  function tooManyRequests(retryAfter) {
+    return "Too many requests. Please wait " + waitWords(retryAfter) + "; this page tries again by itself.";
+  }
+
+  /* A 429 on a form: say how long to wait, keep the submit buttons off until then, then say it may be retried. */
+  function pauseForm(form, summary, retryAfter) {
+    var buttons = form.querySelectorAll("button[type=submit]");
+    if (summary) summary.textContent = "Too many attempts. Please wait " + waitWords(retryAfter) + ", then try again.";
+    buttons.forEach(function (button) { button.disabled = true; });
+    setTimeout(function () {
+      buttons.forEach(function (button) { button.disabled = false; });
+      if (summary) summary.textContent = "";
+      toast("You can try again now.", "info");
+    }, Math.max(1, Number(retryAfter) || 60) * 1000);
   }
 
   function flatten(messages) {
@@ -239,6 +283,61 @@
     return new URLSearchParams(window.location.search).get(name) || "";
   }
 
+  /* Build an element: el("td", {text: "x", className: "y", "data-id": 1}, [children]). */
+  function el(tag, attributes, children) {
+    var element = document.createElement(tag);
+    Object.keys(attributes || {}).forEach(function (name) {
+      var value = attributes[name];
+      if (value === undefined || value === null || value === false) return;
+      if (name === "text") element.textContent = value;
+      else if (name === "className") element.className = value;
+      else element.setAttribute(name, value === true ? "" : value);
+    });
+    (children || []).forEach(function (child) { if (child) element.appendChild(child); });
+    return element;
+  }
+
+  function badge(status, label) {
+    return el("span", { className: "badge status-" + status, text: label || status });
+  }
+
+  /* Run `task` at most once per `interval` ms however often it is asked for: the first ask runs at once, asks
+     during the quiet period are folded into one run at its end. Live events call these, never the API directly. */
+  function coalesce(task, interval) {
+    var last = 0;
+    var timer = null;
+    return function () {
+      if (timer) return;
+      var wait = Math.max(0, last + (interval || 2000) - Date.now());
+      timer = setTimeout(function () {
+        timer = null;
+        last = Date.now();
+        task();
+      }, wait);
+    };
+  }
+
+  /* An accessible confirmation (a modal <dialog>: focus moves in, Escape cancels, focus returns after).
+     Resolves to true when the person confirms. */
+  function confirmAction(options) {
+    var dialog = document.getElementById("confirm-dialog");
+    var opener = document.activeElement;
+    document.getElementById("confirm-title").textContent = options.title;
+    document.getElementById("confirm-text").textContent = options.text || "";
+    var ok = document.getElementById("confirm-ok");
+    ok.textContent = options.confirm || "Confirm";
+    return new Promise(function (resolve) {
+      dialog.addEventListener("close", function done() {
+        dialog.removeEventListener("close", done);
+        if (opener && opener.focus && document.contains(opener)) opener.focus();
+        resolve(dialog.returnValue === "confirm");
+      });
+      dialog.returnValue = "";
+      dialog.showModal();
+      document.getElementById("confirm-cancel").focus();
+    });
+  }
+
   window.UM = {
     settings: settings,
     roleLabel: roleLabel,
@@ -255,6 +354,13 @@
     requireFields: requireFields,
     showOnly: showOnly,
     toast: toast,
-    queryParam: queryParam
+    queryParam: queryParam,
+    waitWords: waitWords,
+    timeAgo: timeAgo,
+    tooManyRequests: tooManyRequests,
+    el: el,
+    badge: badge,
+    coalesce: coalesce,
+    confirmAction: confirmAction
   };
 })();

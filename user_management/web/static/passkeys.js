@@ -116,24 +116,10 @@
   var section = document.getElementById("passkeys-section");
   if (!section) return;
   var UM = window.UM;
-  var accessToken = null;
+  var api = UM.signedIn.api;
   var removing = null;
   var addForm = document.getElementById("passkey-add-form");
   var removeForm = document.getElementById("passkey-remove-form");
-
-  function api(method, path, body) {
-    return UM.request(method, path, { token: accessToken, body: body }).then(function (result) {
-      if (result.status !== 401) return result;
-      return UM.refreshSession().then(function (refreshed) {
-        if (!refreshed.ok) {
-          window.location.replace("/login");
-          return result;
-        }
-        accessToken = refreshed.body.accessToken;
-        return UM.request(method, path, { token: accessToken, body: body });
-      });
-    });
-  }
 
   function status(message) {
     document.getElementById("passkeys-status").textContent = message;
@@ -265,12 +251,7 @@
     addForm.querySelector("button[type=submit]").disabled = true;
   }
 
-  UM.refreshSession().then(function (result) {
-    if (!result.ok) {
-      window.location.replace("/login");
-      return;
-    }
-    accessToken = result.body.accessToken;
-    load();
+  UM.signedIn.start(function () {
+    return load().then(function () { UM.signedIn.live({}); });
   });
 })();
