@@ -294,9 +294,26 @@ def _announce_acceptance(invite, user):
     broadcast_invite_status(invite)
 
 
-def list_invites(user, page, limit, status=None):
-    """Invites sent by `user`, newest first, optionally filtered by effective status."""
-    queryset = Invite.objects(invited_by=user)
+def _invites_in_view(user, organization_id):
+    """Invites sent by `user`; with `organization_id`, every invite of that organization.
+
+    Staff may name any organization, a client_admin only its own (another answers NotFound).
+    """
+    if organization_id is None:
+        return Invite.objects(invited_by=user)
+    if user.role == CLIENT_USER:
+        raise Forbidden("Your role does not allow this")
+    organization = get_or_404(Organization, organization_id, "Organization not found")
+    if not is_staff(user.role) and str(organization.id) != user.organization_id:
+        raise NotFound("Organization not found")
+    return Invite.objects(organization=organization)
+
+
+def list_invites(user, page, limit, status=None, search=None, organization_id=None):
+    """Invites sent by `user` (or of one organization), newest first, filtered by effective status and email."""
+    queryset = _invites_in_view(user, organization_id)
+    if search:
+        queryset = queryset.filter(email__icontains=search)
     now = utcnow()
     if status == PENDING:
         queryset = queryset.filter(status=PENDING, expires_at__gt=now)

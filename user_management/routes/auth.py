@@ -1,8 +1,8 @@
 """/api/auth: login and its second factor, refresh, logout, profile, passwords."""
 from flask import Blueprint, current_app, request
-from flask_jwt_extended import current_user, verify_jwt_in_request
+from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
 
-from ..controllers import auth_controller, password_controller, two_factor_enrollment, two_factor_login
+from ..controllers import auth_controller, password_controller, two_factor_enrollment, two_factor_login, user_controller
 from ..extensions import limiter
 from ..middleware.auth import auth_required
 from ..middleware.request_parsing import json_body
@@ -14,6 +14,7 @@ from ..schemas.auth import (
     ForgotPasswordSchema,
     LoginSchema,
     OtpConfirmSchema,
+    ProfileUpdateSchema,
     RecoveryCodeLoginSchema,
     RefreshTokenSchema,
     ResendOtpSchema,
@@ -232,3 +233,31 @@ def logout_all():
 def profile():
     """The caller's account, without secrets."""
     return out.ProfileSchema().dump({"user": current_user._get_current_object()})
+
+
+@bp.patch("/profile")
+@api_doc(body=ProfileUpdateSchema, response=out.UserResponseSchema, auth=True)
+@auth_required()
+def update_profile():
+    """Change the caller's own first and/or last name."""
+    data = json_body(ProfileUpdateSchema())
+    user = user_controller.update_profile(current_user, data.get("first_name"), data.get("last_name"))
+    return out.UserResponseSchema().dump({"message": "Profile updated", "user": user})
+
+
+@bp.get("/sessions")
+@api_doc(response=out.SessionListSchema, auth=True)
+@auth_required()
+def sessions():
+    """The caller's signed-in sessions (created, last used, IP, user agent, which one is this one)."""
+    return out.SessionListSchema().dump(
+        {"sessions": auth_controller.list_sessions(current_user, get_jwt().get("sid"))})
+
+
+@bp.delete("/sessions/<session_id>")
+@api_doc(response=out.MessageSchema, auth=True, errors=(404,))
+@auth_required()
+def end_session(session_id):
+    """Sign one of the caller's sessions out: its refresh token, access tokens and sockets die at once."""
+    auth_controller.end_own_session(current_user, session_id, get_jwt().get("sid"))
+    return out.MessageSchema().dump({"message": "Session signed out"})

@@ -44,12 +44,13 @@ def accept():
 
 
 @bp.get("/list")
-@api_doc(query=InviteListSchema, response=out.InviteListResponseSchema, auth=True)
+@api_doc(query=InviteListSchema, response=out.InviteListResponseSchema, auth=True, errors=(403, 404))
 @auth_required()
 def list_sent():
     """Invites the caller sent, with their status."""
     args = query_args(InviteListSchema())
-    page = invite_controller.list_invites(current_user, args["page"], args["limit"], args.get("status"))
+    page = invite_controller.list_invites(current_user, args["page"], args["limit"], args.get("status"),
+                                          args.get("search"), args.get("organization_id"))
     return out.InviteListResponseSchema().dump({"invites": page.items, "pagination": page})
 
 

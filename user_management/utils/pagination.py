@@ -27,3 +27,19 @@ def paginate(queryset, page, limit, select_related=False):
     page_set = queryset.skip((page - 1) * limit).limit(limit)
     items = page_set.select_related() if select_related else list(page_set)
     return Page(items, page, limit, total)
+
+
+class Row:
+    """A listed item with the answer's extra facts (`locked`, `member_count`…): reads them first, then the item."""
+
+    def __init__(self, item, **extras):
+        self._item = item
+        self.__dict__.update(extras)
+
+    def __getattr__(self, name):
+        return getattr(self._item, name)
+
+
+def with_rows(page, extras_of):
+    """`page` whose items are `Row`s, each with the extras `extras_of(item)` returns."""
+    return page._replace(items=[Row(item, **extras_of(item)) for item in page.items])
