@@ -72,7 +72,9 @@
     loadSessions();
   }, function (body) {
     // Through /web/session: this login's cookie is replaced by the new session's.
-    return UM.request("POST", "/web/session/change-password", { body: body, csrf: true, token: S.token() });
+    return S.replaceSession(function () {
+      return UM.request("POST", "/web/session/change-password", { body: body, csrf: true, token: S.token() });
+    });
   });
 
   /* --- second factor ---------------------------------------------------------------------------------------- */

@@ -9,6 +9,7 @@
   var socket = null;
   var socketRetry = 2000;
   var user = null;
+  var replacing = Promise.resolve();  // a request that replaces this session's cookie (a password change)
 
   function toLogin() {
     window.location.replace("/login");
@@ -120,7 +121,8 @@
       if (reason !== "io server disconnect") return;  // a transport problem: the client reconnects by itself
       var stillFresh = endedReason === "token_expired" && tokenExpiry(accessToken) - Date.now() > 30 * 1000;
       endedReason = null;
-      (stillFresh ? Promise.resolve(true) : refresh()).then(function (ok) {
+      // A password change ends the old session while its answer (the new cookie) is on its way: wait for it.
+      (stillFresh ? Promise.resolve(true) : replacing.then(refresh)).then(function (ok) {
         if (ok) socket.connect(); else toLogin();
       });
     });
@@ -128,7 +130,7 @@
       document.body.dataset.live = "off";
       if (socket.active) return;  // a transport problem: the client retries by itself
       setTimeout(function () {
-        refresh().then(function (ok) { if (ok) socket.connect(); else toLogin(); });
+        replacing.then(refresh).then(function (ok) { if (ok) socket.connect(); else toLogin(); });
       }, socketRetry);
       socketRetry = Math.min(socketRetry * 2, 60000);
     });
@@ -253,7 +255,15 @@
   document.getElementById("confirm-ok").addEventListener("click", function () { dialog.close("confirm"); });
   document.getElementById("confirm-cancel").addEventListener("click", function () { dialog.close("cancel"); });
 
+  /* Run `call()` (a request whose answer replaces the session cookie); refreshes wait until it is done. */
+  function replaceSession(call) {
+    var result = call();
+    replacing = result.then(function () { return null; });
+    return result;
+  }
+
   UM.signedIn = {
+    replaceSession: replaceSession,
     start: start,
     api: api,
     failed: failed,
