@@ -167,11 +167,11 @@ def test_audit(console, browser_context, artifacts, viewport):
     # Event names a person can read, times in words.
     expect(page.locator("#audit-table tbody tr", has_text="Invite sent")).to_have_count(1)
     expect(page.locator("#audit-table tbody tr").first.locator("time")).not_to_have_text("")
-    page.get_by_label("Event").select_option(label="Signed in")
+    page.get_by_label("Event", exact=True).select_option(label="Signed in")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("#audit-table tbody tr", has_text="Invite sent")).to_have_count(0)
     expect(page.locator("#audit-table tbody tr").first).to_contain_text("Signed in")
-    page.get_by_label("Event").select_option("")
+    page.get_by_label("Event", exact=True).select_option("")
     page.get_by_label("Person (email)").fill(ADMIN_EMAIL)
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("#audit-table tbody tr", has_text="Invite sent")).to_have_count(1)
