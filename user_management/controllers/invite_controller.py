@@ -9,7 +9,7 @@ from mongoengine.queryset.visitor import Q
 
 from servicekit.contract import INVITE_ACCEPTED
 
-from ..exceptions import Conflict, Forbidden, Gone, NotFound, TooManyRequests
+from ..exceptions import Conflict, Forbidden, Gone, NotFound, TooManyRequests, wait_in_words
 from ..models import Invite, Organization, Throttle, User, get_or_404
 from ..models import audit_event as events
 from ..models.invite import ACCEPTED, EMAIL_FAILED, EMAIL_SENT, EXPIRED, PENDING, REVOKED, PendingAccount
@@ -31,6 +31,7 @@ GONE_MESSAGES = {
 }
 ORGANIZATION_INACTIVE = "This invite's organization has been deactivated"
 INVITE_NOT_FOUND = "Invite not found"
+LINK_REPLACED = "This invite link was replaced by a newer one — use the most recent email"
 ACCEPTANCE_IN_PROGRESS = "This invite has already been used (if your attempt failed, try again in a minute)"
 PENDING_INVITE_EXISTS = "A pending invite for this email already exists"
 ORGANIZATION_EXISTS = "An organization with this name already exists"
@@ -108,6 +109,16 @@ def _discard_drafts(drafts):
             log.info("abandoned invite draft discarded", extra={"invite_id": str(draft.id)})
 
 
+def _ensure_invitable(email, now):
+    """Conflict when `email` has an account or a pending invite; expired invites and abandoned drafts make way."""
+    if User.objects(email=email).first() is not None:
+        raise Conflict("An account with this email already exists")
+    Invite.retire_expired(email, now)
+    _discard_drafts(Invite.abandoned_drafts(now, email=email))
+    if Invite.objects(email=email, status=PENDING).first() is not None:
+        raise Conflict(PENDING_INVITE_EXISTS)
+
+
 def create_invite(inviter, email, role, organization_name=None):
     """Invite `email` as `role`; a client_admin invite creates its organization.
 
@@ -118,14 +129,14 @@ def create_invite(inviter, email, role, organization_name=None):
     """
     if not can_invite(inviter.role, role):
         raise Forbidden(f"A {inviter.role} cannot invite a {role}")
-    if User.objects(email=email).first() is not None:
-        raise Conflict("An account with this email already exists")
     now = utcnow()
-    Invite.retire_expired(email, now)
-    _discard_drafts(Invite.abandoned_drafts(now, email=email))
-    if Invite.objects(email=email, status=PENDING).first() is not None:
-        raise Conflict(PENDING_INVITE_EXISTS)
+    _ensure_invitable(email, now)
     organization, created = _organization_for_new_invite(inviter, role, organization_name, now)
+    return _issue_invite(inviter, email, role, organization, created, now, events.INVITE_CREATED)
+
+
+def _issue_invite(inviter, email, role, organization, created, now, event_type, **details):
+    """Write a new invite (a draft), queue its email, audit `event_type`, then publish it and hand the email over."""
     token = new_token()
     try:
         invite = Invite(
@@ -149,7 +160,7 @@ def create_invite(inviter, email, role, organization_name=None):
         raise
     email_job = queue_email(invite.email, "invite", _invite_email_context(invite, token, inviter),
                             key=_creation_email_key(invite), deliver=False, invite=invite)
-    _audit_invite(events.INVITE_CREATED, inviter, invite)
+    _audit_invite(event_type, inviter, invite, **details)
     invite.publish()
     if created:
         organization.confirm()
@@ -157,6 +168,26 @@ def create_invite(inviter, email, role, organization_name=None):
     invite.reload()
     broadcast_invite_status(invite)
     return invite
+
+
+def reinvite(actor, invite_id):
+    """Send a revoked or expired invite again as a new invite: new link, full validity, same email, role and
+    organization. Conflict while the invite (or another for its address) is pending, or once it was accepted."""
+    invite = find_manageable_invite(actor, invite_id)
+    status = invite.effective_status()
+    if status not in (REVOKED, EXPIRED):
+        raise Conflict(f"Only a revoked or expired invite can be sent again; this one is {status}")
+    if not can_invite(actor.role, invite.role):
+        raise Forbidden(f"A {actor.role} cannot invite a {invite.role}")
+    organization = None
+    if invite.reference_id("organization") is not None:
+        organization = invite.organization
+        if organization is None or not organization.is_active:
+            raise Conflict(ORGANIZATION_INACTIVE)
+    now = utcnow()
+    _ensure_invitable(invite.email, now)
+    return _issue_invite(actor, invite.email, invite.role, organization, False, now, events.INVITE_REINVITED,
+                         previousInviteId=str(invite.id))
 
 
 def _token_guard():
@@ -167,8 +198,12 @@ def _invite_by_token(token):
     """The invite of `token`; an unknown token counts as a guess by the client (NotFound)."""
     guard = _token_guard()
     lockout.check(guard)
-    invite = Invite.objects(token_hash=token_digest(token)).first()
+    digest = token_digest(token)
+    invite = Invite.objects(token_hash=digest).first()
     if invite is None:
+        # A link a resend replaced is a real link, not a guess: say what happened.
+        if Invite.objects(superseded_token_hashes=digest).first() is not None:
+            raise Gone(LINK_REPLACED)
         lockout.record_failure(guard)
         raise NotFound(INVITE_NOT_FOUND)
     return invite
@@ -374,7 +409,7 @@ def _wait_before_resend(invite, now):
 
 
 def _resend_refused(wait):
-    return TooManyRequests(f"This invite was just sent; please wait {wait} seconds before resending it",
+    return TooManyRequests(f"This invite was just sent; please wait {wait_in_words(wait)} before resending it",
                            retry_after=wait)
 
 
@@ -398,7 +433,8 @@ def resend_invite(actor, invite_id):
         raise _resend_refused(wait)
     wait = Throttle.hit(f"invite-resend:{actor.id}", config["INVITE_RESENDS_PER_HOUR"], timedelta(hours=1), now)
     if wait:
-        raise TooManyRequests("You have resent too many invites; please try again later", retry_after=wait)
+        raise TooManyRequests(f"You have resent too many invites; please try again in {wait_in_words(wait)}",
+                              retry_after=wait)
     token = new_token()
     try:
         resent = invite.renew(token_digest(token), now + config["INVITE_EXPIRES"], now,

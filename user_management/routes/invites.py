@@ -69,3 +69,12 @@ def resend(invite_id):
     """Send a pending or expired invite again with a new link (limited per invite and per sender)."""
     invite = invite_controller.resend_invite(current_user, invite_id)
     return _answer(invite_controller.email_outcome_message(invite, "Invite resent"), invite)
+
+
+@bp.post("/<invite_id>/reinvite")
+@api_doc(response=out.InviteResponseSchema, status=201, auth=True, errors=(403, 404, 409))
+@auth_required()
+def reinvite(invite_id):
+    """Invite the address of a revoked or expired invite again: a new invite, link and expiry."""
+    invite = invite_controller.reinvite(current_user, invite_id)
+    return _answer(invite_controller.email_outcome_message(invite, "Invite sent again"), invite), 201
