@@ -65,7 +65,7 @@
                                                        text: UM.timeAgo(item.createdAt) })]),
       el("td", { "data-label": "Event", text: eventLabel(item.type) }),
       el("td", { "data-label": "By", text: partyLabel(item.actor) }),
-      el("td", { "data-label": "On", text: partyLabel(item.target) }),
+      el("td", { "data-label": "On", text: item.target ? partyLabel(item.target) : (item.details || {}).email || "—" }),
       el("td", { "data-label": "IP", text: item.ip || "—" })
     ]);
   } });
