@@ -53,7 +53,7 @@ def open_page(page, web, path, heading):
     from playwright.sync_api import expect
 
     page.goto(f"{web}{path}")
-    expect(page.locator("#page")).to_be_visible()
+    expect(page.locator("#page")).to_have_attribute("aria-busy", "false")
     expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
 
 

@@ -132,14 +132,18 @@
 
   /* --- waits and times in words ---------------------------------------------------------------------------- */
 
-  /* "about 4 minutes" for Retry-After 240; never raw seconds. */
+  function plural(count, unit) {
+    return count + " " + unit + (count === 1 ? "" : "s");
+  }
+
+  /* "about 4 minutes" for Retry-After 240, as the API words it (servicekit.errors.wait_in_words). */
   function waitWords(seconds) {
-    seconds = Math.max(1, Math.ceil(Number(seconds) || 60));
-    if (seconds < 60) return seconds <= 5 ? "a few seconds" : "about " + (Math.ceil(seconds / 5) * 5) + " seconds";
-    var minutes = Math.round(seconds / 60);
-    if (minutes < 60) return "about " + minutes + (minutes === 1 ? " minute" : " minutes");
-    var hours = Math.round(minutes / 60);
-    return "about " + hours + (hours === 1 ? " hour" : " hours");
+    seconds = Math.max(1, Math.floor(Number(seconds) || 60));
+    if (seconds < 60) return plural(seconds, "second");
+    var hours = Math.floor(seconds / 3600);
+    var minutes = Math.floor(seconds / 60) % 60;
+    if (!hours) return "about " + plural(minutes, "minute");
+    return "about " + plural(hours, "hour") + (minutes ? " and " + plural(minutes, "minute") : "");
   }
 
   /* "3 minutes ago", "yesterday": for recent times; older ones as a local date. */

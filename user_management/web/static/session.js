@@ -228,7 +228,8 @@
 
   /* --- start ---------------------------------------------------------------------------------------------- */
 
-  /* Sign the page in from the cookie, draw the navigation, then `ready(user)`; no session means the sign-in page. */
+  /* Sign the page in from the cookie, draw the navigation and the page (busy until `ready(user)` is done);
+     no session means the sign-in page. */
   function start(ready) {
     refresh().then(function (ok) {
       if (!ok) {
@@ -236,12 +237,13 @@
         return;
       }
       renderChrome();
+      var content = document.getElementById("page");
+      document.getElementById("page-loading").hidden = true;
+      content.setAttribute("aria-busy", "true");
+      content.hidden = false;
+      document.getElementById("page-title").focus();
       return Promise.resolve(ready(user)).then(function () {
-        var loading = document.getElementById("page-loading");
-        if (loading) loading.hidden = true;
-        var content = document.getElementById("page");
-        content.hidden = false;
-        document.getElementById("page-title").focus();
+        content.setAttribute("aria-busy", "false");
       });
     });
   }
