@@ -19,6 +19,7 @@ from ..schemas.auth import (
     RefreshTokenSchema,
     ResendOtpSchema,
     ResetPasswordSchema,
+    ResetTokenSchema,
     TotpConfirmSchema,
     TotpSetupSchema,
     TwoFactorSettingsSchema,
@@ -176,6 +177,15 @@ def forgot_password():
     data = json_body(ForgotPasswordSchema())
     password_controller.forgot_password(data["email"])
     return out.MessageSchema().dump({"message": "If an account exists for this email, a reset link has been sent"})
+
+
+@bp.post("/reset-password/check")
+@api_doc(body=ResetTokenSchema, response=out.ResetTokenValidSchema, errors=(410, 429))
+@password_reset_limit
+def check_reset_token():
+    """Whether a reset link still works, so the page can say so before the form is filled."""
+    data = json_body(ResetTokenSchema())
+    return out.ResetTokenValidSchema().dump({"valid": password_controller.check_reset_token(data["token"])})
 
 
 @bp.post("/reset-password")

@@ -108,6 +108,12 @@ class ForgotPasswordSchema(Schema):
     email = NormalizedEmail(required=True)
 
 
+class ResetTokenSchema(Schema):
+    """POST /api/auth/reset-password/check."""
+
+    token = fields.String(required=True, validate=TOKEN_LENGTH)
+
+
 class ResetPasswordSchema(Schema):
     """POST /api/auth/reset-password."""
 

@@ -145,6 +145,12 @@ class MessageSchema(SuccessSchema):
     message = fields.String(required=True)
 
 
+class ResetTokenValidSchema(SuccessSchema):
+    """POST /api/auth/reset-password/check: the link still works (otherwise 410 says why)."""
+
+    valid = fields.Boolean(required=True, metadata={"enum": [True]})
+
+
 class UserResponseSchema(MessageSchema):
     """A message and the account it is about."""
 
