@@ -61,6 +61,12 @@ def session_response(schema, result):
     return response
 
 
+def new_session(schema, start, *fields):
+    """Read the body with `schema`, open a session with `start(*fields' values, client)`: the session response."""
+    data = json_body(schema())
+    return session_response(out.SessionSchema, start(*(data[field] for field in fields), client_info()))
+
+
 @bp.post("/web/session")
 @login_failure_limit
 def create_session():
@@ -89,9 +95,7 @@ def verify_totp():
 @two_factor_limit
 def verify_recovery_code():
     """Finish a login with a single-use recovery code."""
-    data = json_body(RecoveryCodeLoginSchema())
-    return session_response(out.SessionSchema, two_factor_login.verify_recovery_code(
-        data["two_factor_token"], data["code"], client_info()))
+    return new_session(RecoveryCodeLoginSchema, two_factor_login.verify_recovery_code, "two_factor_token", "code")
 
 
 @bp.post("/web/session/totp-confirm")

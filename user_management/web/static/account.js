@@ -3,9 +3,8 @@
   "use strict";
   var UM = window.UM;
   var S = UM.signedIn;
-  var el = UM.el;
   var api = S.api;
-  var STAFF = ["super_admin", "site_admin", "operator"];
+  var el = UM.el;
   var METHOD_LABELS = { otp: "a code by email", totp: "an authenticator app" };
   var user = null;
   var organization = null;
@@ -16,30 +15,23 @@
   }
 
   function isStaff() {
-    return STAFF.indexOf(user.role) >= 0;
+    return UM.isStaff(user.role);
   }
 
-  /* Send a form's fields; `done(body)` on success, errors next to the fields otherwise. `mapErrors` renames the
-     API's fields to the form's. */
+  /* Send a form's fields with `method` to `path` (or through `call`); `done(body, form)` on success. */
   function submit(form, method, path, bodyOf, done, call) {
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      UM.clearErrors(form);
-      var required = Array.prototype.map.call(form.querySelectorAll("[required]"), function (input) { return input.name; });
-      if (!UM.requireFields(form, required)) return;
-      if (form.checkPassword && !form.checkPassword()) return;
-      UM.setBusy(form, true);
-      var body = bodyOf(UM.formData(form));
-      (call ? call(body) : api(method, path, body)).then(function (result) {
-        UM.setBusy(form, false);
-        if (!result.ok) {
-          var errors = result.body.errors;
-          if (errors && errors.newPassword) errors.password = errors.newPassword;
-          UM.showErrors(form, result);
-          return;
-        }
-        done(result.body, form);
-      });
+    UM.onSubmit(form, {
+      check: form.checkPassword,
+      send: function (data) {
+        var body = bodyOf(data);
+        return call ? call(body) : api(method, path, body);
+      },
+      failed: function (result) {
+        var errors = result.body.errors;
+        if (errors && errors.newPassword) errors.password = errors.newPassword;
+        UM.showErrors(form, result);
+      },
+      done: function (body) { done(body, form); }
     });
   }
 

@@ -16,6 +16,16 @@
     return ROLE_LABELS[role] || role;
   }
 
+  /* Staff roles belong to no organization and choose their own second factor. */
+  function isStaff(role) {
+    return ["super_admin", "site_admin", "operator"].indexOf(role) >= 0;
+  }
+
+  /* A second-factor method in words; "—" for none. */
+  function methodLabel(method) {
+    return { otp: "Code by email", totp: "Authenticator app" }[method] || "—";
+  }
+
   function formatDate(iso) {
     if (!iso) return "—";
     var date = new Date(iso);
@@ -258,6 +268,31 @@
     return true;
   }
 
+  /* A form that sends itself: `options.required` (names; default: its [required] fields), `options.check()`
+     (more checks, false stops), `options.send(data)` (a promise of a request result), `options.done(body)`.
+     Errors go next to their fields; the form is busy meanwhile. */
+  function onSubmit(form, options) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      clearErrors(form);
+      var required = options.required || Array.prototype.map.call(form.querySelectorAll("[required]"),
+                                                                   function (input) { return input.name; });
+      if (!requireFields(form, required) || (options.check && !options.check())) return;
+      var sent = options.send(formData(form));
+      if (!sent) return;
+      setBusy(form, true);
+      sent.then(function (result) {
+        setBusy(form, false);
+        if (!result.ok) {
+          if (options.failed) options.failed(result);
+          else showErrors(form, result);
+          return;
+        }
+        options.done(result.body);
+      });
+    });
+  }
+
   /* --- page state ----------------------------------------------------------------------------------------- */
 
   /* Show one section, hide the others of the list, move focus to its heading (announced by screen readers). */
@@ -345,6 +380,8 @@
   window.UM = {
     settings: settings,
     roleLabel: roleLabel,
+    methodLabel: methodLabel,
+    isStaff: isStaff,
     formatDate: formatDate,
     request: request,
     sessionCall: sessionCall,
@@ -356,6 +393,7 @@
     watchPassword: watchPassword,
     formData: formData,
     requireFields: requireFields,
+    onSubmit: onSubmit,
     showOnly: showOnly,
     toast: toast,
     queryParam: queryParam,

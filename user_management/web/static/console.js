@@ -3,11 +3,11 @@
 (function () {
   "use strict";
   var UM = window.UM;
+  var user = null;
+  var invites = {};          // the invites on screen, by id
   var S = UM.signedIn;
   var el = UM.el;
   var api = S.api;
-  var user = null;
-  var invites = {};          // the invites on screen, by id
   var organization = null;
 
   function announce(message) {
@@ -16,16 +16,12 @@
 
   /* --- profile and invite form ------------------------------------------------------------------------------ */
 
-  function twoFactorLabel(method) {
-    return { otp: "Code by email", totp: "Authenticator app" }[method] || "Off";
-  }
-
   function renderProfile() {
     document.getElementById("profile-name").textContent = (user.firstName + " " + user.lastName).trim();
     document.getElementById("profile-email").textContent = user.email;
     document.getElementById("profile-role").textContent = UM.roleLabel(user.role);
     document.getElementById("profile-2fa").textContent =
-      user.organization ? "Set by your organization" : twoFactorLabel(user.twoFactorMethod);
+      user.organization ? "Set by your organization" : (user.twoFactorMethod ? UM.methodLabel(user.twoFactorMethod) : "Off");
     document.getElementById("profile-last-login").textContent = UM.timeAgo(user.lastLoginAt);
   }
 
@@ -47,27 +43,19 @@
     syncOrganization();
 
     var form = document.getElementById("invite-form");
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      UM.clearErrors(form);
-      var data = UM.formData(form);
-      var required = ["email", "role"].concat(select.value === "client_admin" ? ["organizationName"] : []);
-      if (!UM.requireFields(form, required)) return;
-      var body = { email: data.email.trim(), role: data.role };
-      if (data.role === "client_admin") body.organizationName = data.organizationName.trim();
-      UM.setBusy(form, true);
-      api("POST", "/api/invites/create", body).then(function (result) {
-        UM.setBusy(form, false);
-        if (!result.ok) {
-          UM.showErrors(form, result);
-          return;
-        }
+    UM.onSubmit(form, {
+      send: function (data) {
+        var body = { email: data.email.trim(), role: data.role };
+        if (data.role === "client_admin") body.organizationName = data.organizationName.trim();
+        return api("POST", "/api/invites/create", body);
+      },
+      done: function (body) {
         form.reset();
         syncOrganization();
-        UM.toast("Invite sent to " + result.body.invite.email, "success");
+        UM.toast("Invite sent to " + body.invite.email, "success");
         inviteList.first();
         document.getElementById("invite-email").focus();
-      });
+      }
     });
   }
 
@@ -179,7 +167,7 @@
       document.getElementById("organization-name").value = organization.name;
       document.getElementById("organization-2fa").value = organization.twoFactorMethod || "otp";
       document.getElementById("organization-name-text").textContent = organization.name;
-      document.getElementById("organization-2fa-text").textContent = twoFactorLabel(organization.twoFactorMethod);
+      document.getElementById("organization-2fa-text").textContent = UM.methodLabel(organization.twoFactorMethod);
       document.getElementById("organization-section").hidden = false;
       return loadMembers();
     });
@@ -191,38 +179,34 @@
       !(twoFactorSelect.value === "totp" && organization && organization.twoFactorMethod !== "totp");
   });
 
-  document.getElementById("organization-form").addEventListener("submit", function (event) {
-    event.preventDefault();
-    var form = event.target;
-    UM.clearErrors(form);
-    if (!UM.requireFields(form, ["name"])) return;
-    var data = UM.formData(form);
-    var body = {};
-    if (data.name.trim() !== organization.name) body.name = data.name.trim();
-    if (data.twoFactorMethod !== organization.twoFactorMethod) body.twoFactorMethod = data.twoFactorMethod;
-    if (!Object.keys(body).length) {
-      form.querySelector(".form-error").textContent = "Nothing changed.";
-      return;
-    }
-    var asked = body.twoFactorMethod === "totp"
-      ? UM.confirmAction({ title: "Require an authenticator app?",
-                           text: "Every member, you included, must set up an authenticator app at their next sign-in.",
-                           confirm: "Require it" })
-      : Promise.resolve(true);
-    asked.then(function (confirmed) {
-      if (!confirmed) return;
-      UM.setBusy(form, true);
-      api("PUT", "/api/organization", body).then(function (result) {
-        UM.setBusy(form, false);
-        if (!result.ok) {
-          UM.showErrors(form, result);
-          return;
-        }
-        organization = result.body.organization;
-        document.getElementById("totp-warning").hidden = true;
-        UM.toast("Organization updated", "success");
+  var organizationForm = document.getElementById("organization-form");
+  var organizationChanges = {};
+  UM.onSubmit(organizationForm, {
+    required: ["name"],
+    send: function (data) {
+      var body = {};
+      if (data.name.trim() !== organization.name) body.name = data.name.trim();
+      if (data.twoFactorMethod !== organization.twoFactorMethod) body.twoFactorMethod = data.twoFactorMethod;
+      if (!Object.keys(body).length) {
+        organizationForm.querySelector(".form-error").textContent = "Nothing changed.";
+        return null;
+      }
+      organizationChanges = body;
+      var asked = body.twoFactorMethod === "totp"
+        ? UM.confirmAction({ title: "Require an authenticator app?",
+                             text: "Every member, you included, must set up an authenticator app at their next sign-in.",
+                             confirm: "Require it" })
+        : Promise.resolve(true);
+      return asked.then(function (confirmed) {
+        return confirmed ? api("PUT", "/api/organization", organizationChanges)
+                         : { ok: false, status: 0, body: { message: "Nothing was changed." } };
       });
-    });
+    },
+    done: function (body) {
+      organization = body.organization;
+      document.getElementById("totp-warning").hidden = true;
+      UM.toast("Organization updated", "success");
+    }
   });
 
   function memberRow(member) {

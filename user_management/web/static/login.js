@@ -105,20 +105,10 @@
     }
   }
 
-  loginForm.addEventListener("submit", function (event) {
-    event.preventDefault();
-    UM.clearErrors(loginForm);
-    if (!UM.requireFields(loginForm, ["email", "password"])) return;
-    var data = UM.formData(loginForm);
-    UM.setBusy(loginForm, true);
-    UM.sessionCall("", { email: data.email.trim(), password: data.password }).then(function (result) {
-      UM.setBusy(loginForm, false);
-      if (!result.ok) {
-        UM.showErrors(loginForm, result);
-        return;
-      }
-      handleLogin(result.body);
-    });
+  UM.onSubmit(loginForm, {
+    required: ["email", "password"],
+    send: function (data) { return UM.sessionCall("", { email: data.email.trim(), password: data.password }); },
+    done: handleLogin
   });
 
   codeForm.addEventListener("submit", function (event) {

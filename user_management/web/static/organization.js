@@ -5,7 +5,6 @@
   var UM = window.UM;
   var S = UM.signedIn;
   var el = UM.el;
-  var METHODS = { otp: "Code by email", totp: "Authenticator app" };
   var id = decodeURIComponent(window.location.pathname.split("/").pop());
   var base = "/api/organizations/" + encodeURIComponent(id);
 
@@ -19,7 +18,7 @@
     var status = document.getElementById("organization-status");
     status.textContent = "";
     status.appendChild(statusBadge(organization.isActive));
-    document.getElementById("organization-2fa").textContent = METHODS[organization.twoFactorMethod] || "—";
+    document.getElementById("organization-2fa").textContent = UM.methodLabel(organization.twoFactorMethod);
     document.getElementById("organization-created").textContent = UM.formatDate(organization.createdAt);
     var old = document.getElementById("organization-toggle");
     var toggle = S.organizationToggle(organization);

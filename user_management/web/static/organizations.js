@@ -4,7 +4,6 @@
   var UM = window.UM;
   var S = UM.signedIn;
   var el = UM.el;
-  var METHODS = { otp: "Email code", totp: "Authenticator app" };
 
   function filters() {
     var data = UM.formData(document.getElementById("organizations-filter"));
@@ -16,7 +15,7 @@
                       "data-pending": organization.pendingInviteCount }, [
       el("td", { "data-label": "Name" }, [el("a", { href: "/organizations/" + encodeURIComponent(organization.id),
                                                     text: organization.name })]),
-      el("td", { "data-label": "Second factor", text: METHODS[organization.twoFactorMethod] || "—" }),
+      el("td", { "data-label": "Second factor", text: UM.methodLabel(organization.twoFactorMethod) }),
       el("td", { "data-label": "Members", text: String(organization.memberCount) }),
       el("td", { "data-label": "Pending invites", text: String(organization.pendingInviteCount) }),
       el("td", { "data-label": "Status", className: "status" },

@@ -6,8 +6,6 @@
   var S = UM.signedIn;
   var el = UM.el;
   var me = null;
-  var STAFF = ["super_admin", "site_admin", "operator"];
-  var METHODS = { otp: "Email code", totp: "Authenticator app" };
 
   function manageable(person) {
     var rank = UM.settings.roleRank || {};
@@ -42,7 +40,7 @@
       el("td", { "data-label": "Organization", text: person.organizationName || "—" }),
       el("td", { "data-label": "Status", className: "status" }, [UM.badge(status[0], status[1])]),
       el("td", { "data-label": "Second factor",
-                 text: person.totpEnabled ? "Authenticator app" : (METHODS[person.twoFactorMethod] || "—") }),
+                 text: person.totpEnabled ? "Authenticator app" : (UM.methodLabel(person.twoFactorMethod)) }),
       actions
     ]);
   }
@@ -110,7 +108,7 @@
 
   S.start(function (user) {
     me = user;
-    var staff = STAFF.indexOf(me.role) >= 0;
+    var staff = UM.isStaff(me.role);
     document.getElementById("users-scope").textContent = staff
       ? "Everyone on the platform." : "The members of your organization.";
     var organizationId = UM.queryParam("organizationId");
