@@ -9,6 +9,7 @@
   var socket = null;
   var socketRetry = 2000;
   var user = null;
+  var waits = 0;                      // reads waiting out a 429
   var replacing = Promise.resolve();  // a request that replaces this session's cookie (a password change)
 
   function toLogin() {
@@ -70,13 +71,17 @@
         });
       }
       if (result.status === 429 && method === "GET") {
+        waits += 1;
         showWait(result.retryAfter);
         return new Promise(function (resolve) {
           setTimeout(function () { resolve(api(method, path, body)); },
                      Math.max(1, Number(result.retryAfter) || 60) * 1000);
+        }).then(function (retried) {
+          waits -= 1;
+          if (!waits) hideWait();
+          return retried;
         });
       }
-      if (result.ok && method === "GET") hideWait();
       return result;
     });
   }
