@@ -78,7 +78,7 @@ def test_invite_accept_toast_and_otp_login(services, smtp_server, browser_contex
     assert cookies["um_refresh"]["httpOnly"] is True and cookies["um_refresh"]["sameSite"] == "Strict"
     assert cookies["um_refresh"]["path"] == "/web/session"
     assert "um_refresh" not in admin.evaluate("document.cookie")
-    admin.wait_for_function("document.body.dataset.live === 'on'")
+    expect(admin.locator("body")).to_have_attribute("data-live", "on")
     wait_for_subscribers(services["channel"], 1)
 
     # --- 2. It invites a client_admin, which creates the organization.
@@ -159,7 +159,7 @@ def test_invite_accept_toast_and_otp_login(services, smtp_server, browser_contex
     expect(boss.get_by_label("Second factor for members")).to_have_value("otp")
     expect(boss.locator("#members-table tbody tr", has_text=BOSS_EMAIL)).to_be_visible()
     assert boss.locator("#invite-role option").all_inner_texts() == ["Client user"]
-    boss.wait_for_function("document.body.dataset.live === 'on'")
+    expect(boss.locator("body")).to_have_attribute("data-live", "on")
     shoot(boss, artifacts, "10-console-client-admin")
 
     # A reload keeps the session (the cookie gives the page a new access token), sign-out ends it.
