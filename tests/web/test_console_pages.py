@@ -220,3 +220,45 @@ def test_client_user_console(console, browser_context, artifacts, viewport):
     expect(page.locator("#method-form")).to_be_hidden()
     assert_accessible(page)
     assert_clean(problems)
+
+
+def test_invites(console, browser_context, artifacts, viewport):
+    from playwright.sync_api import expect
+
+    console.api.create_invite(console.admin, "keep@example.test", "operator")
+    console.api.create_invite(console.admin, "drop@example.test", "operator")
+    _, page, problems = browser_context(viewport=VIEWPORTS[viewport])
+    sign_in(page, console.web)
+    rows = page.locator("#invites-table tbody tr")
+    expect(rows).to_have_count(2)
+    drop = rows.filter(has_text="drop@example.test")
+
+    # Refusal by the person: a cancelled revocation leaves the invite pending.
+    drop.get_by_role("button", name="Revoke").click()
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    expect(drop.locator(".status")).to_have_text("pending")
+    drop.get_by_role("button", name="Revoke").click()
+    confirm_dialog(page, "Revoke invite")
+    expect(drop.locator(".status")).to_have_text("revoked")
+
+    # Filter by status, search by email.
+    invites = page.get_by_role("search", name="Filter invites")
+    invites.get_by_label("Status").select_option("revoked")
+    invites.get_by_role("button", name="Filter").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("drop@example.test")
+    assert_accessible(page)
+    invites.get_by_label("Status").select_option("")
+    invites.get_by_label("Search by email").fill("keep@")
+    invites.get_by_role("button", name="Filter").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("keep@example.test")
+
+    # One click re-invites the revoked address: a new pending invite.
+    invites.get_by_label("Search by email").fill("drop@")
+    invites.get_by_role("button", name="Filter").click()
+    rows.filter(has_text="revoked").get_by_role("button", name="Invite drop@example.test again").click()
+    expect(page.locator("#toasts")).to_contain_text("A new invite was sent to drop@example.test")
+    expect(rows.filter(has_text="pending")).to_have_count(1)
+    page.screenshot(path=str(artifacts / "invites.png"), full_page=True)
+    assert_clean(problems)
