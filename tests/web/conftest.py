@@ -77,3 +77,39 @@ def browser_context(browser):
     yield new
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def console(request, smtp_server, service_stack, redis_prefix, user_management_port):
+    """Both services as real processes for the console tests; the pages on http://localhost:<port>.
+
+    `@pytest.mark.console_env(NAME=value)` adds user_management settings.
+
+    Returns `web` (the pages' origin), `api` (a `support.api.Api` on it), `admin` (the bootstrap super
+    admin's access token) and `channel` (the Socket.IO channel, to wait for subscribers).
+    """
+    from types import SimpleNamespace
+
+    from support.api import Api
+    from support.processes import free_port
+
+    smtp_server.start()
+    web_url = f"http://localhost:{user_management_port}"
+    notifications_url = f"http://127.0.0.1:{free_port()}"
+    service_stack(notifications_ports=[int(notifications_url.rsplit(":", 1)[1])],
+                  notifications_env={"CORS_ORIGIN": web_url, "JWT_ISSUER": web_url, "JWT_AUDIENCE": web_url},
+                  FRONTEND_URL=web_url, NOTIFICATIONS_PUBLIC_URL=notifications_url,
+                  **(marker.kwargs if (marker := request.node.get_closest_marker("console_env")) else {}))
+    api = Api(web_url)
+    return SimpleNamespace(web=web_url, api=api, admin=api.login()["accessToken"], smtp=smtp_server,
+                           channel=f"{redis_prefix}-socketio")
+
+
+@pytest.fixture
+def docs_screenshots():
+    """Where screenshots for docs/ go: docs/screenshots/ when UPDATE_DOCS_SCREENSHOT=1, else None."""
+    if os.environ.get("UPDATE_DOCS_SCREENSHOT") != "1":
+        return None
+    directory = PROJECT_ROOT / "docs" / "screenshots"
+    directory.mkdir(exist_ok=True)
+    return directory

@@ -75,7 +75,7 @@ def test_a_wrong_password_sets_no_cookie(client, admin):
 
 
 @pytest.mark.parametrize("path", ["", "/refresh", "/logout", "/verify-otp", "/verify-totp",
-                                  "/verify-recovery-code", "/totp-confirm"])
+                                  "/verify-recovery-code", "/totp-confirm", "/change-password"])
 def test_every_session_endpoint_refuses_a_request_without_the_csrf_token(client, admin, path):
     response = session_post(client, path, {"email": admin.email, "password": PASSWORD}, csrf=None)
     assert response.status_code == 403
@@ -134,6 +134,44 @@ def test_the_json_api_is_unchanged(client, admin):
 
 
 # --- refresh and logout -----------------------------------------------------------------------------------------
+
+
+def test_a_password_change_replaces_this_sessions_cookie_and_ends_the_others(client, admin):
+    other = client.application.test_client()
+    assert login(other, admin).status_code == 200
+    access = login(client, admin).json["accessToken"]
+    before = refresh_cookie(client)
+    body = {"currentPassword": PASSWORD, "newPassword": "Velvet-Tractor-Orbit-9"}
+    response = session_post(client, "/change-password", body, headers={"Authorization": f"Bearer {access}"})
+    assert response.status_code == 200, response.json
+    assert "refreshToken" not in response.json and response.json["accessToken"]
+    assert refresh_cookie(client) not in (None, before)
+    assert session_post(client, "/refresh").status_code == 200
+    assert session_post(other, "/refresh").status_code == 401
+
+
+def test_a_password_change_needs_the_current_password_and_a_token(client, admin):
+    access = login(client, admin).json["accessToken"]
+    body = {"currentPassword": "Not-The-Password-1", "newPassword": "Velvet-Tractor-Orbit-9"}
+    wrong = session_post(client, "/change-password", body, headers={"Authorization": f"Bearer {access}"})
+    assert wrong.status_code == 422 and "currentPassword" in wrong.json.get("errors", {}), wrong.json
+    assert session_post(client, "/change-password", body).status_code == 401
+    assert session_post(client, "/refresh").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/no-such-page", "/console/extra", "/organizations/a/b"])
+def test_an_unknown_page_is_html_with_a_link_home(client, path):
+    response = client.get(path, headers={"Accept": "text/html,application/xhtml+xml"})
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert "Page not found" in html and 'href="/console"' in html
+    assert "style-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("path", ["/api/no-such-thing", "/web/session/nothing", "/web/static/missing.js"])
+def test_unknown_api_paths_keep_the_json_404(client, path):
+    response = client.get(path, headers={"Accept": "text/html"})
+    assert response.status_code == 404 and response.json == {"success": False, "message": "Not found"}
 
 
 def test_refresh_rotates_the_cookie_and_returns_a_fresh_access_token(client, admin):
@@ -244,7 +282,8 @@ def test_totp_confirm_needs_the_login_challenge(client, admin):
 # --- pages ------------------------------------------------------------------------------------------------------
 
 
-PAGES = ["/login", "/forgot-password", "/reset-password?token=abc", "/accept-invite?token=abc", "/console"]
+PAGES = ["/login", "/forgot-password", "/reset-password?token=abc", "/accept-invite?token=abc", "/console",
+         "/account", "/account/passkeys", "/users", "/organizations", "/organizations/abc", "/audit"]
 
 
 @pytest.mark.parametrize("path", PAGES)

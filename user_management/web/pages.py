@@ -1,18 +1,50 @@
-"""The pages: accept invite, log in, forgot and reset password, console.
+"""The pages: accept invite, log in, forgot and reset password, the console and the signed-in pages.
 
-Each page is a template with its own script; the data comes from the JSON API.
-Pages and their static files are not counted against the API's per-IP budget.
+Each page is a template with its own script; the data comes from the JSON API. The pages are one table
+(`PAGES`); the signed-in ones share the layout's navigation (`NAV`, filtered by role in the browser; the API
+decides what each role may do). Pages and their static files are not counted against the API's per-IP budget.
+An unknown path outside /api and /web/session gets the HTML "not found" page; the API keeps its JSON 404.
 """
 import json
 from functools import wraps
 
 from flask import current_app, redirect, render_template, request, url_for
 
+from servicekit.errors import handle_http_exception
+
 from ..extensions import limiter, talisman
+from ..models.audit_event import EVENT_TYPES
 from ..utils.passwords import MAX_LENGTH, MIN_LENGTH
-from ..utils.roles import INVITABLE_ROLES
+from ..utils.roles import INVITABLE_ROLES, RANK
 from . import bp
 from .security import PAGE_CSP, ensure_csrf_token
+
+EVERYONE = "super_admin site_admin operator client_admin client_user"
+STAFF = "super_admin site_admin operator"
+# (endpoint, label, roles that see the link)
+NAV = (
+    ("web.console", "Console", EVERYONE),
+    ("web.account", "Your account", EVERYONE),
+    ("web.users", "Users", STAFF + " client_admin"),
+    ("web.organizations", "Organizations", STAFF),
+    ("web.audit", "Audit log", "super_admin site_admin client_admin"),
+)
+# (rule, endpoint, script, title, signed in); a page's template is web/<endpoint>.html
+PAGES = (
+    ("/login", "login", "login.js", "Sign in", False),
+    ("/forgot-password", "forgot_password", "forgot_password.js", "Forgot your password?", False),
+    ("/reset-password", "reset_password", "reset_password.js", "Choose a new password", False),
+    ("/accept-invite", "accept_invite", "accept_invite.js", "Accept your invite", False),
+    ("/console", "console", "console.js", "Console", True),
+    ("/account", "account", "account.js", "Your account", True),
+    ("/account/passkeys", "account_passkeys", "passkeys.js", "Passkeys", True),
+    ("/users", "users", "users.js", "Users", True),
+    ("/organizations", "organizations", "organizations.js", "Organizations", True),
+    ("/organizations/<organization_id>", "organization", "organization.js", "Organization", True),
+    ("/audit", "audit", "audit.js", "Audit log", True),
+    ("/not-found", "not_found", None, "Page not found", False),
+)
+API_PREFIXES = ("/api/", "/web/session", "/web/static/", "/.well-known/")
 
 
 @limiter.request_filter
@@ -33,16 +65,34 @@ def page(view):
     return limiter.exempt(talisman(content_security_policy=PAGE_CSP)(wrapper))
 
 
-def render_page(template, script, **context):
+def render_page(template, script, signed_in=False, **context):
     """Render a page with the settings its script reads from `<body data-…>`."""
     settings = {
         "notificationsUrl": current_app.config["NOTIFICATIONS_PUBLIC_URL"],
         "passwordMinLength": MIN_LENGTH,
         "passwordMaxLength": MAX_LENGTH,
         "invitableRoles": {role: list(roles) for role, roles in INVITABLE_ROLES.items()},
+        "roleRank": RANK,
+        "auditEventTypes": list(EVENT_TYPES),
     }
     return render_template(template, script=script, settings=json.dumps(settings), password_min_length=MIN_LENGTH,
-                           password_max_length=MAX_LENGTH, **context)
+                           password_max_length=MAX_LENGTH, signed_in=signed_in, nav=NAV,
+                           active=request.endpoint, **context)
+
+
+def _register(rule, endpoint, script, title, signed_in):
+    status = 404 if endpoint == "not_found" else 200
+
+    def view(**_path):
+        return render_page(f"web/{endpoint}.html", script, signed_in=signed_in, title=title), status
+
+    view.__name__ = endpoint
+    view.__doc__ = f"The page {rule}."
+    bp.add_url_rule(rule, endpoint, page(view), methods=["GET"])
+
+
+for _page in PAGES:
+    _register(*_page)
 
 
 @bp.get("/")
@@ -52,36 +102,12 @@ def home():
     return redirect(url_for("web.console"))
 
 
-@bp.get("/login")
-@page
-def login():
-    """Email and password, then the second factor the account needs."""
-    return render_page("web/login.html", "login.js", title="Sign in")
-
-
-@bp.get("/forgot-password")
-@page
-def forgot_password():
-    """Ask for a reset link."""
-    return render_page("web/forgot_password.html", "forgot_password.js", title="Forgot your password?")
-
-
-@bp.get("/reset-password")
-@page
-def reset_password():
-    """The reset link of the password-reset email: choose a new password."""
-    return render_page("web/reset_password.html", "reset_password.js", title="Choose a new password")
-
-
-@bp.get("/accept-invite")
-@page
-def accept_invite():
-    """The link of the invite email: who invited you, to what; create the account."""
-    return render_page("web/accept_invite.html", "accept_invite.js", title="Accept your invite")
-
-
-@bp.get("/console")
-@page
-def console():
-    """Profile, invites, organization, members and audit log of the signed-in user."""
-    return render_page("web/console.html", "console.js", title="Console")
+@bp.app_errorhandler(404)
+def not_found(error):
+    """A browser asking for an unknown page gets an HTML page with a link home; API paths keep the JSON 404."""
+    wants_html = request.accept_mimetypes.accept_html and request.method == "GET"
+    if not wants_html or request.path.startswith(API_PREFIXES):
+        return handle_http_exception(error)
+    # Talisman picks a response's CSP by the request's endpoint: answer as the not_found page would.
+    request.url_rule = next(current_app.url_map.iter_rules("web.not_found"))
+    return current_app.view_functions["web.not_found"]()

@@ -10,15 +10,18 @@ come from one of our pages: Origin check plus a double-submit CSRF token
 clients.
 """
 from flask import current_app, jsonify, request
+from flask_jwt_extended import current_user
 
-from ..controllers import auth_controller, two_factor_enrollment, two_factor_login
+from ..controllers import auth_controller, password_controller, two_factor_enrollment, two_factor_login
 from ..exceptions import InvalidInput, Unauthorized
 from ..extensions import limiter
+from ..middleware.auth import auth_required
 from ..middleware.error_handlers import error_response
 from ..middleware.request_parsing import json_body
 from ..routes.auth import client_info, finish_login, login_failure_limit, two_factor_limit
 from ..schemas import responses as out
-from ..schemas.auth import LoginSchema, RecoveryCodeLoginSchema, TotpConfirmSchema, VerifyOtpSchema, VerifyTotpSchema
+from ..schemas.auth import (ChangePasswordSchema, LoginSchema, RecoveryCodeLoginSchema, TotpConfirmSchema,
+                            VerifyOtpSchema, VerifyTotpSchema)
 from . import bp
 from .security import check_same_origin_request, cookie_secure
 
@@ -58,6 +61,12 @@ def session_response(schema, result):
     return response
 
 
+def new_session(schema, start, *fields):
+    """Read the body with `schema`, open a session with `start(*fields' values, client)`: the session response."""
+    data = json_body(schema())
+    return session_response(out.SessionSchema, start(*(data[field] for field in fields), client_info()))
+
+
 @bp.post("/web/session")
 @login_failure_limit
 def create_session():
@@ -86,9 +95,7 @@ def verify_totp():
 @two_factor_limit
 def verify_recovery_code():
     """Finish a login with a single-use recovery code."""
-    data = json_body(RecoveryCodeLoginSchema())
-    return session_response(out.SessionSchema, two_factor_login.verify_recovery_code(
-        data["two_factor_token"], data["code"], client_info()))
+    return new_session(RecoveryCodeLoginSchema, two_factor_login.verify_recovery_code, "two_factor_token", "code")
 
 
 @bp.post("/web/session/totp-confirm")
@@ -116,6 +123,18 @@ def refresh():
         _clear_refresh_cookie(response)
         return response
     return session_response(out.TokensSchema, session)
+
+
+@bp.post("/web/session/change-password")
+@auth_required()
+@limiter.limit(lambda: current_app.config["RATELIMIT_PASSWORD_CHANGE"])
+def change_password():
+    """Change the caller's password from the account page: the other sessions end, this one gets a new cookie."""
+    data = json_body(ChangePasswordSchema())
+    session = password_controller.change_password(current_user, data["current_password"], data["new_password"],
+                                                  client_info())
+    message = "Password changed; your other sessions were signed out"
+    return session_response(out.PasswordChangedSchema, {"message": message, **session})
 
 
 @bp.post("/web/session/logout")

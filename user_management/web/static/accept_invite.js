@@ -22,14 +22,17 @@
       if (/expired/i.test(message)) title = "This invite has expired";
       else if (/already been used/i.test(message)) title = "This invite has already been used";
       else if (/revoked/i.test(message)) title = "This invite has been revoked";
+      else if (/replaced|superseded|newer/i.test(message)) title = "This invite link was replaced by a newer one";
       var help = /already been used/i.test(message)
         ? "If you created the account, sign in with it. Otherwise ask for a new invite."
-        : "Ask the person who invited you to send a new invite.";
+        : /replaced|superseded|newer/i.test(message)
+          ? "Open the link in the newest invite email you received."
+          : "Ask the person who invited you to send a new invite.";
       gone(title, message, help);
     } else if (result.status === 404) {
       gone("This invite link is not valid", "Check that you opened the whole link from the email.");
     } else if (result.status === 429) {
-      gone("Too many attempts", message + (result.retryAfter ? " Try again in " + result.retryAfter + " s." : ""), "");
+      gone("Too many attempts", "Please wait " + UM.waitWords(result.retryAfter) + ", then open the link again.", "");
     } else {
       gone("The invite could not be loaded", message || "Please try again later.", "");
     }

@@ -16,6 +16,16 @@
     return ROLE_LABELS[role] || role;
   }
 
+  /* Staff roles belong to no organization and choose their own second factor. */
+  function isStaff(role) {
+    return ["super_admin", "site_admin", "operator"].indexOf(role) >= 0;
+  }
+
+  /* A second-factor method in words; "—" for none. */
+  function methodLabel(method) {
+    return { otp: "Code by email", totp: "Authenticator app" }[method] || "—";
+  }
+
   function formatDate(iso) {
     if (!iso) return "—";
     var date = new Date(iso);
@@ -78,7 +88,8 @@
   /* --- forms ---------------------------------------------------------------------------------------------- */
 
   function fieldErrorElement(form, name) {
-    return form.querySelector("#" + name + "-error") || document.getElementById(name + "-error");
+    return form.querySelector('.field-error[data-for="' + name + '"]') || form.querySelector("#" + name + "-error") ||
+      document.getElementById(name + "-error");
   }
 
   function inputFor(form, name) {
@@ -121,11 +132,58 @@
       if (!first && input) first = input;
     });
     var message = body.message || fallback || "Something went wrong; please try again.";
-    if (result.status === 429 && result.retryAfter) {
-      message += " (try again in " + result.retryAfter + " s)";
+    if (result.status === 429) {
+      pauseForm(form, summary, result.retryAfter);
+      return;
     }
     if (summary) summary.textContent = message;
     if (first) first.focus();
+  }
+
+  /* --- waits and times in words ---------------------------------------------------------------------------- */
+
+  function plural(count, unit) {
+    return count + " " + unit + (count === 1 ? "" : "s");
+  }
+
+  /* "about 4 minutes" for Retry-After 240, as the API words it (servicekit.errors.wait_in_words). */
+  function waitWords(seconds) {
+    seconds = Math.max(1, Math.floor(Number(seconds) || 60));
+    if (seconds < 60) return plural(seconds, "second");
+    var hours = Math.floor(seconds / 3600);
+    var minutes = Math.floor(seconds / 60) % 60;
+    if (!hours) return "about " + plural(minutes, "minute");
+    return "about " + plural(hours, "hour") + (minutes ? " and " + plural(minutes, "minute") : "");
+  }
+
+  /* "3 minutes ago", "yesterday": for recent times; older ones as a local date. */
+  function timeAgo(iso) {
+    if (!iso) return "—";
+    var date = new Date(iso);
+    if (isNaN(date.getTime())) return iso;
+    var seconds = (Date.now() - date.getTime()) / 1000;
+    if (seconds < 0 || seconds > 7 * 86400) return formatDate(iso);
+    if (seconds < 60) return "just now";
+    var format = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+    if (seconds < 3600) return format.format(-Math.round(seconds / 60), "minute");
+    if (seconds < 86400) return format.format(-Math.round(seconds / 3600), "hour");
+    return format.format(-Math.round(seconds / 86400), "day");
+  }
+
+  function tooManyRequests(retryAfter) {
+    return "Too many requests. Please wait " + waitWords(retryAfter) + "; this page tries again by itself.";
+  }
+
+  /* A 429 on a form: say how long to wait, keep the submit buttons off until then, then say it may be retried. */
+  function pauseForm(form, summary, retryAfter) {
+    var buttons = form.querySelectorAll("button[type=submit]");
+    if (summary) summary.textContent = "Too many attempts. Please wait " + waitWords(retryAfter) + ", then try again.";
+    buttons.forEach(function (button) { button.disabled = true; });
+    setTimeout(function () {
+      buttons.forEach(function (button) { button.disabled = false; });
+      if (summary) summary.textContent = "";
+      toast("You can try again now.", "info");
+    }, Math.max(1, Number(retryAfter) || 60) * 1000);
   }
 
   function flatten(messages) {
@@ -210,6 +268,31 @@
     return true;
   }
 
+  /* A form that sends itself: `options.required` (names; default: its [required] fields), `options.check()`
+     (more checks, false stops), `options.send(data)` (a promise of a request result), `options.done(body)`.
+     Errors go next to their fields; the form is busy meanwhile. */
+  function onSubmit(form, options) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      clearErrors(form);
+      var required = options.required || Array.prototype.map.call(form.querySelectorAll("[required]"),
+                                                                   function (input) { return input.name; });
+      if (!requireFields(form, required) || (options.check && !options.check())) return;
+      var sent = options.send(formData(form));
+      if (!sent) return;
+      setBusy(form, true);
+      sent.then(function (result) {
+        setBusy(form, false);
+        if (!result.ok) {
+          if (options.failed) options.failed(result);
+          else showErrors(form, result);
+          return;
+        }
+        options.done(result.body);
+      });
+    });
+  }
+
   /* --- page state ----------------------------------------------------------------------------------------- */
 
   /* Show one section, hide the others of the list, move focus to its heading (announced by screen readers). */
@@ -239,9 +322,66 @@
     return new URLSearchParams(window.location.search).get(name) || "";
   }
 
+  /* Build an element: el("td", {text: "x", className: "y", "data-id": 1}, [children]). */
+  function el(tag, attributes, children) {
+    var element = document.createElement(tag);
+    Object.keys(attributes || {}).forEach(function (name) {
+      var value = attributes[name];
+      if (value === undefined || value === null || value === false) return;
+      if (name === "text") element.textContent = value;
+      else if (name === "className") element.className = value;
+      else element.setAttribute(name, value === true ? "" : value);
+    });
+    (children || []).forEach(function (child) { if (child) element.appendChild(child); });
+    return element;
+  }
+
+  function badge(status, label) {
+    return el("span", { className: "badge status-" + status, text: label || status });
+  }
+
+  /* Run `task` at most once per `interval` ms however often it is asked for: the first ask runs at once, asks
+     during the quiet period are folded into one run at its end. Live events call these, never the API directly. */
+  function coalesce(task, interval) {
+    var last = 0;
+    var timer = null;
+    return function () {
+      if (timer) return;
+      var wait = Math.max(0, last + (interval || 2000) - Date.now());
+      timer = setTimeout(function () {
+        timer = null;
+        last = Date.now();
+        task();
+      }, wait);
+    };
+  }
+
+  /* An accessible confirmation (a modal <dialog>: focus moves in, Escape cancels, focus returns after).
+     Resolves to true when the person confirms. */
+  function confirmAction(options) {
+    var dialog = document.getElementById("confirm-dialog");
+    var opener = document.activeElement;
+    document.getElementById("confirm-title").textContent = options.title;
+    document.getElementById("confirm-text").textContent = options.text || "";
+    var ok = document.getElementById("confirm-ok");
+    ok.textContent = options.confirm || "Confirm";
+    return new Promise(function (resolve) {
+      dialog.addEventListener("close", function done() {
+        dialog.removeEventListener("close", done);
+        if (opener && opener.focus && document.contains(opener)) opener.focus();
+        resolve(dialog.returnValue === "confirm");
+      });
+      dialog.returnValue = "";
+      dialog.showModal();
+      document.getElementById("confirm-cancel").focus();
+    });
+  }
+
   window.UM = {
     settings: settings,
     roleLabel: roleLabel,
+    methodLabel: methodLabel,
+    isStaff: isStaff,
     formatDate: formatDate,
     request: request,
     sessionCall: sessionCall,
@@ -253,8 +393,16 @@
     watchPassword: watchPassword,
     formData: formData,
     requireFields: requireFields,
+    onSubmit: onSubmit,
     showOnly: showOnly,
     toast: toast,
-    queryParam: queryParam
+    queryParam: queryParam,
+    waitWords: waitWords,
+    timeAgo: timeAgo,
+    tooManyRequests: tooManyRequests,
+    el: el,
+    badge: badge,
+    coalesce: coalesce,
+    confirmAction: confirmAction
   };
 })();

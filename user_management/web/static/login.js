@@ -16,13 +16,37 @@
     window.location.assign("/console");
   }
 
+  /* The pending login is over (too many wrong codes, or it expired): no more codes, only a way back. */
+  function challengeOver(message) {
+    document.getElementById("code-form").hidden = true;
+    document.querySelector("#step-code .actions").hidden = true;
+    document.getElementById("code-status").textContent = "";
+    document.getElementById("code-dead-text").textContent = message + " Your email and password are asked again.";
+    document.getElementById("code-dead").hidden = false;
+    document.getElementById("restart-login").focus();
+  }
+
+  function isOver(result) {
+    return result.status === 401 && /(log|sign) in again/i.test(result.body.message || "");
+  }
+
+  document.getElementById("restart-login").addEventListener("click", function () {
+    challenge = null;
+    document.getElementById("code-dead").hidden = true;
+    document.getElementById("code-form").hidden = false;
+    document.querySelector("#step-code .actions").hidden = false;
+    loginForm.reset();
+    UM.showOnly(STEPS, "step-password");
+    document.getElementById("email").focus();
+  });
+
   function askForCode(newMode) {
     mode = newMode;
     UM.clearErrors(codeForm);
     codeForm.reset();
     var title = document.getElementById("code-title");
     var help = document.getElementById("code-help");
-    var label = document.getElementById("code-label");
+    var label = document.querySelector('label[for="code"]');
     var input = document.getElementById("code");
     document.getElementById("resend-otp").hidden = mode !== "otp" && mode !== "enroll";
     document.getElementById("use-recovery").hidden = mode === "recovery";
@@ -81,20 +105,10 @@
     }
   }
 
-  loginForm.addEventListener("submit", function (event) {
-    event.preventDefault();
-    UM.clearErrors(loginForm);
-    if (!UM.requireFields(loginForm, ["email", "password"])) return;
-    var data = UM.formData(loginForm);
-    UM.setBusy(loginForm, true);
-    UM.sessionCall("", { email: data.email.trim(), password: data.password }).then(function (result) {
-      UM.setBusy(loginForm, false);
-      if (!result.ok) {
-        UM.showErrors(loginForm, result);
-        return;
-      }
-      handleLogin(result.body);
-    });
+  UM.onSubmit(loginForm, {
+    required: ["email", "password"],
+    send: function (data) { return UM.sessionCall("", { email: data.email.trim(), password: data.password }); },
+    done: handleLogin
   });
 
   codeForm.addEventListener("submit", function (event) {
@@ -115,6 +129,10 @@
     UM.setBusy(codeForm, true);
     call.then(function (result) {
       UM.setBusy(codeForm, false);
+      if (!result.ok && isOver(result)) {
+        challengeOver(result.body.message);
+        return;
+      }
       if (!result.ok) {
         // The API names the field "otp", "token" or "code"; here it is always the one code field.
         var errors = result.body.errors;
@@ -128,17 +146,29 @@
     });
   });
 
-  document.getElementById("resend-otp").addEventListener("click", function () {
+  /* A new code; when it is too soon, the wait comes from Retry-After, in words, and the button waits as long. */
+  var resend = document.getElementById("resend-otp");
+  resend.addEventListener("click", function () {
     var status = document.getElementById("code-status");
     status.textContent = "Sending a new code…";
+    resend.disabled = true;
     UM.request("POST", "/api/auth/resend-otp", { body: { twoFactorToken: challenge.twoFactorToken } })
       .then(function (result) {
+        resend.disabled = false;
         if (result.ok) {
           challenge.twoFactorToken = result.body.twoFactorToken;
           status.textContent = "A new code is on its way; the previous one no longer works.";
+        } else if (result.status === 429) {
+          status.textContent = "You can ask for a new code in " + UM.waitWords(result.retryAfter) + ".";
+          resend.disabled = true;
+          setTimeout(function () {
+            resend.disabled = false;
+            status.textContent = "You can ask for a new code now.";
+          }, Math.max(1, Number(result.retryAfter) || 60) * 1000);
+        } else if (result.status === 401) {
+          challengeOver(result.body.message || "This sign-in has expired.");
         } else {
-          status.textContent = (result.body.message || "Could not send a new code.") +
-            (result.retryAfter ? " (try again in " + result.retryAfter + " s)" : "");
+          status.textContent = result.body.message || "Could not send a new code.";
         }
       });
   });

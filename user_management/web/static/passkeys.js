@@ -116,24 +116,10 @@
   var section = document.getElementById("passkeys-section");
   if (!section) return;
   var UM = window.UM;
-  var accessToken = null;
+  var api = UM.signedIn.api;
   var removing = null;
   var addForm = document.getElementById("passkey-add-form");
   var removeForm = document.getElementById("passkey-remove-form");
-
-  function api(method, path, body) {
-    return UM.request(method, path, { token: accessToken, body: body }).then(function (result) {
-      if (result.status !== 401) return result;
-      return UM.refreshSession().then(function (refreshed) {
-        if (!refreshed.ok) {
-          window.location.replace("/login");
-          return result;
-        }
-        accessToken = refreshed.body.accessToken;
-        return UM.request(method, path, { token: accessToken, body: body });
-      });
-    });
-  }
 
   function status(message) {
     document.getElementById("passkeys-status").textContent = message;
@@ -153,21 +139,13 @@
       row.appendChild(cell(passkey.name));
       row.appendChild(cell(UM.formatDate(passkey.createdAt)));
       row.appendChild(cell(passkey.lastUsedAt ? UM.formatDate(passkey.lastUsedAt) : "Never"));
-      var actions = document.createElement("td");
-      var rename = document.createElement("button");
-      rename.type = "button";
-      rename.className = "secondary";
-      rename.textContent = "Rename";
-      rename.setAttribute("aria-label", "Rename " + passkey.name);
+      var rename = UM.el("button", { type: "button", className: "secondary", text: "Rename",
+                                     "aria-label": "Rename " + passkey.name });
       rename.addEventListener("click", function () { renamePasskey(passkey); });
-      var remove = document.createElement("button");
-      remove.type = "button";
-      remove.className = "secondary";
-      remove.textContent = "Remove";
-      remove.setAttribute("aria-label", "Remove " + passkey.name);
+      var remove = UM.el("button", { type: "button", className: "secondary", text: "Remove",
+                                     "aria-label": "Remove " + passkey.name });
       remove.addEventListener("click", function () { askToRemove(passkey); });
-      actions.appendChild(rename);
-      actions.appendChild(remove);
+      var actions = UM.el("td", {}, [rename, remove]);
       row.appendChild(actions);
       body.appendChild(row);
     });
@@ -209,55 +187,48 @@
     removeForm.hidden = true;
   });
 
-  removeForm.addEventListener("submit", function (event) {
-    event.preventDefault();
-    UM.clearErrors(removeForm);
-    if (!UM.requireFields(removeForm, ["remove-password"])) return;
-    var password = UM.formData(removeForm)["remove-password"];
-    UM.setBusy(removeForm, true);
-    api("DELETE", "/api/auth/passkeys/" + removing.id, { currentPassword: password }).then(function (result) {
-      UM.setBusy(removeForm, false);
-      if (!result.ok) {
-        var errors = result.body.errors;
-        if (errors && errors.currentPassword) result.body.errors = { "remove-password": errors.currentPassword };
-        UM.showErrors(removeForm, result);
-        return;
-      }
+  UM.onSubmit(removeForm, {
+    required: ["remove-password"],
+    send: function (data) {
+      return api("DELETE", "/api/auth/passkeys/" + removing.id, { currentPassword: data["remove-password"] });
+    },
+    failed: function (result) {
+      var errors = result.body.errors;
+      if (errors && errors.currentPassword) result.body.errors = { "remove-password": errors.currentPassword };
+      UM.showErrors(removeForm, result);
+    },
+    done: function () {
       removeForm.hidden = true;
       status("Passkey “" + removing.name + "” removed.");
       UM.toast("Passkey removed", "success");
       removing = null;
       load();
-    });
+    }
   });
 
-  addForm.addEventListener("submit", function (event) {
-    event.preventDefault();
-    UM.clearErrors(addForm);
-    if (!UM.requireFields(addForm, ["name", "currentPassword"])) return;
-    var data = UM.formData(addForm);
-    UM.setBusy(addForm, true);
-    api("POST", "/api/auth/passkeys/register/options", { currentPassword: data.currentPassword })
-      .then(function (result) {
-        if (!result.ok) return result;
-        status("Follow your browser's prompt to create the passkey…");
-        return ask("create", result.body.options).then(function (answer) {
-          if (answer.error) return failed(answer.error);
-          return api("POST", "/api/auth/passkeys", { credential: answer.credential, name: data.name.trim() });
+  UM.onSubmit(addForm, {
+    required: ["name", "currentPassword"],
+    send: function (data) {
+      return api("POST", "/api/auth/passkeys/register/options", { currentPassword: data.currentPassword })
+        .then(function (result) {
+          if (!result.ok) return result;
+          status("Follow your browser's prompt to create the passkey…");
+          return ask("create", result.body.options).then(function (answer) {
+            if (answer.error) return failed(answer.error);
+            return api("POST", "/api/auth/passkeys", { credential: answer.credential, name: data.name.trim() });
+          });
+        })
+        .then(function (result) {
+          status("");
+          return result;
         });
-      })
-      .then(function (result) {
-        UM.setBusy(addForm, false);
-        status("");
-        if (!result.ok) {
-          UM.showErrors(addForm, result);
-          return;
-        }
-        addForm.reset();
-        status("Passkey “" + result.body.passkey.name + "” added.");
-        UM.toast("Passkey added", "success");
-        load();
-      });
+    },
+    done: function (body) {
+      addForm.reset();
+      status("Passkey “" + body.passkey.name + "” added.");
+      UM.toast("Passkey added", "success");
+      load();
+    }
   });
 
   if (!supported()) {
@@ -265,12 +236,7 @@
     addForm.querySelector("button[type=submit]").disabled = true;
   }
 
-  UM.refreshSession().then(function (result) {
-    if (!result.ok) {
-      window.location.replace("/login");
-      return;
-    }
-    accessToken = result.body.accessToken;
-    load();
+  UM.signedIn.start(function () {
+    return load().then(function () { UM.signedIn.live({}); });
   });
 })();

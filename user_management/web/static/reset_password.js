@@ -6,15 +6,30 @@
   var token = UM.queryParam("token");
   var checkPassword = UM.watchPassword(form);
 
+  var SECTIONS = ["reset-checking", "reset-card", "reset-gone"];
+
   function gone(message) {
     document.getElementById("gone-message").textContent = message;
-    UM.showOnly(["reset-card", "reset-gone"], "reset-gone", "gone-title");
+    UM.showOnly(SECTIONS, "reset-gone", "gone-title");
   }
 
   if (!token) {
     gone("The link has no reset token; open the whole link from the email.");
     return;
   }
+
+  /* The link is checked before the form is shown: a used or expired link never costs a filled-in form. */
+  UM.request("POST", "/api/auth/reset-password/check", { body: { token: token } }).then(function (result) {
+    if (result.ok || result.status === 404 && !result.body.errors) {
+      UM.showOnly(SECTIONS, "reset-card", "password");
+    } else if (result.status === 429) {
+      gone("Too many attempts. Please wait " + UM.waitWords(result.retryAfter) + ", then open the link again.");
+    } else {
+      var errors = result.body.errors || {};
+      gone(errors.token ? [].concat(errors.token).join(" ") : result.body.message ||
+           "This password reset link is invalid or has expired.");
+    }
+  });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -37,5 +52,4 @@
         }
       });
   });
-  document.getElementById("password").focus();
 })();
