@@ -5,7 +5,7 @@ from datetime import timedelta
 from user_management.models import AuditEvent, Invite, User
 from user_management.models import audit_event as events
 from user_management.schemas.audit import AuditEventSchema
-from user_management.schemas.responses import InviteSchema, UserSchema
+from user_management.schemas.responses import AccountSchema, InviteSchema, UserSchema
 from user_management.services import audit
 from user_management.utils.timeutil import utcnow
 
@@ -71,7 +71,7 @@ def test_the_audit_list_answers_what_the_documents_answer_redactions_included(ap
 def test_the_profile_answers_what_the_document_answers(client, factory):
     user = factory.user("client_user", totp_enabled=True, last_login_at=utcnow())
     answer = client.get("/api/auth/profile", headers=factory.headers(user))
-    assert answer.json == {"success": True, "user": as_json(UserSchema().dump(User.objects.get(id=user.id)))}
+    assert answer.json == {"success": True, "user": as_json(AccountSchema().dump(User.objects.get(id=user.id)))}
 
 
 def test_the_user_list_answers_what_the_documents_answer(client, factory):

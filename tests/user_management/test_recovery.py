@@ -29,7 +29,9 @@ def test_recovery_code_logs_in_once(client, enrolled):
     assert response.status_code == 200
     assert response.json["accessToken"] and response.json["requiresTwoFactor"] is False
     assert response.json["recoveryCodesRemaining"] == 9
-    assert client.get("/api/auth/profile", headers=bearer(response.json["accessToken"])).status_code == 200
+    profile = client.get("/api/auth/profile", headers=bearer(response.json["accessToken"]))
+    assert profile.status_code == 200
+    assert profile.json["user"]["recoveryCodesRemaining"] == 9, "the account page shows how many are left"
 
     again = recover(client, login(client, operator.email).json["twoFactorToken"], codes[0])
     assert again.status_code == 401 and again.json["message"] == "Invalid or expired verification code"

@@ -79,6 +79,7 @@ def test_account(console, browser_context, artifacts, docs_screenshots, viewport
     expect(page.locator("#toasts")).to_contain_text("Password changed")
     page.reload()
     expect(page.locator("#account-email")).to_have_text(ADMIN_EMAIL)
+    expect(page.locator("#recovery-count")).to_have_text("You have 10 recovery codes left.")
     assert_clean(problems)
 
 

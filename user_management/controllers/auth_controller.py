@@ -4,7 +4,7 @@ from flask import current_app
 from ..exceptions import NotFound, Unauthorized
 from ..models import RefreshToken, User
 from ..models import audit_event as events
-from ..models.rows import user_row
+from ..models.rows import account_row
 from ..services import audit, lockout
 from ..services.sessions import (
     end_all_sessions,
@@ -119,7 +119,7 @@ def end_own_session(user, session_id, current_sid=None):
 
 def profile(user_id):
     """The answered fields of the signed-in user `user_id`, read raw (no Document built)."""
-    user = user_row(user_id)
+    user = account_row(user_id)
     if user is None:
         raise Unauthorized("Access token revoked")
     return user

@@ -13,6 +13,8 @@ _MISSING = object()
 # A user's answered fields (schemas.responses.UserSchema): never a secret.
 USER_FIELDS = ("id", "email", "first_name", "last_name", "role", "organization", "two_factor_method", "totp_enabled",
                "is_active", "last_login_at", "created_at", "updated_at")
+# The caller's own account adds the count of recovery codes left (the digests are read, never answered).
+ACCOUNT_FIELDS = (*USER_FIELDS, "recovery_codes")
 
 
 class Row:
@@ -28,6 +30,14 @@ class UserRow(Row):
     @property
     def organization_id(self):
         return None if self.organization is None else str(self.organization)
+
+
+class AccountRow(UserRow):
+    """The signed-in user's own account: also how many recovery codes are left (AccountSchema)."""
+
+    @property
+    def recovery_codes_remaining(self):
+        return len(self.recovery_codes or ())
 
 
 class InviteRow(Row):
@@ -56,12 +66,12 @@ def rows(queryset, names, row_class=Row):
     return [_row(raw, spec, row_class) for raw in queryset.only(*names).as_pymongo()]
 
 
-def user_row(user_id):
-    """The answered fields of one user as a UserRow, or None (also for a malformed id): one find_one."""
+def account_row(user_id):
+    """The signed-in user's answered fields as an AccountRow, or None (also for a malformed id): one find_one."""
     key = object_id(user_id)
-    spec = _spec(User, USER_FIELDS)
+    spec = _spec(User, ACCOUNT_FIELDS)
     raw = User._get_collection().find_one({"_id": key}, {db_field: 1 for _, db_field, _ in spec}) if key is not None else None
-    return _row(raw, spec, UserRow) if raw is not None else None
+    return _row(raw, spec, AccountRow) if raw is not None else None
 
 
 def rows_by_id(document, ids, names):

@@ -80,6 +80,11 @@ class User(Document):
             .update_one(set__totp_last_step=step)
         )
 
+    @property
+    def recovery_codes_remaining(self):
+        """How many recovery codes are left unused."""
+        return len(self.recovery_codes)
+
     def burn_recovery_code(self, digest):
         """Remove one unused recovery code (by digest); False when it is not one of the user's codes."""
         return bool(type(self).objects(id=self.id, recovery_codes=digest).update_one(pull__recovery_codes=digest))

@@ -160,10 +160,16 @@ class UserResponseSchema(MessageSchema):
     user = fields.Nested(UserSchema, required=True)
 
 
+class AccountSchema(UserSchema):
+    """The caller's own account: a user, and how many of its recovery codes are left."""
+
+    recovery_codes_remaining = fields.Integer(required=True, data_key="recoveryCodesRemaining")
+
+
 class ProfileSchema(SuccessSchema):
     """The caller's account."""
 
-    user = fields.Nested(UserSchema, required=True)
+    user = fields.Nested(AccountSchema, required=True)
 
 
 class TokensSchema(ProfileSchema):
