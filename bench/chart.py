@@ -44,7 +44,8 @@ def draw(results, path):
                  "bare Flask GET /ping": wrk["bare_flask"].get("curve_ms")})
     plot_curves(socket_axes, f"Socket.IO, {results['fanout']['clients']} clients on "
                 f"{results['fanout']['processes']} processes" + ("" if results["fanout"]["valid"] else " (REJECTED run)"),
-                {"single-user event (probe)": fan["single"]["curve_ms"],
+                {"single-user event, no broadcast": (results["fanout"].get("quiet") or {}).get("curve_ms"),
+                 "single-user event, broadcasts running": fan["single"]["curve_ms"],
                  "broadcast, per client": fan["broadcast"]["curve_ms"],
                  "broadcast completion (last client)": fan["completion"]["curve_ms"]}, goal_ms=50)
     figure.tight_layout()

@@ -62,11 +62,12 @@ def email(run, stack):
     queue_seconds = max(result["seconds"] for result in queued_runs)
     samples.append((time.monotonic(), stack.sink_count()["count"]))
     queue_end = samples[-1]
+    drain_cpu = CpuWatch(stack.workers() | {"sink": stack.sink.pid})
     deadline = time.monotonic() + plan.email_tail_seconds
     while time.monotonic() < deadline and samples[-1][1] - start_count < queued:
         time.sleep(0.25)  # the sampling interval of the delivery curve
         samples.append((time.monotonic(), stack.sink_count()["count"]))
-    usage = cpu.stop()
+    usage, drain_usage = cpu.stop(), drain_cpu.stop()
     delivered = samples[-1][1] - start_count
     # Rate over the time deliveries were happening: from the first sample to the last one that grew.
     last_growth = max(t for t, c in samples if c == samples[-1][1])
@@ -75,7 +76,8 @@ def email(run, stack):
     # as the baseline's senders are.
     drain_seconds = last_growth - queue_end[0]
     drain = {"delivered": samples[-1][1] - queue_end[1], "seconds": drain_seconds,
-             "rate": (samples[-1][1] - queue_end[1]) / drain_seconds if drain_seconds > 0 else 0.0}
+             "rate": (samples[-1][1] - queue_end[1]) / drain_seconds if drain_seconds > 0 else 0.0,
+             "cpu": drain_usage}
     sink = stack.sink_count()
     run.results["email"] = {
         "baseline": baseline, "queued": queued, "queue_seconds": queue_seconds, "queue_rate": queued / queue_seconds,

@@ -86,7 +86,7 @@ def memory(stack, before, after, clients):
             for i, s in enumerate(stack.services)]
 
 
-def emit_all(run, probe_users):
+def emit_all(run, probe_users, broadcasts):
     """Single-user notifications to the probe's users through user_management's socket client, with
     broadcasts to every client mixed in."""
     from flask import Flask
@@ -105,16 +105,16 @@ def emit_all(run, probe_users):
 
     with emitter_app.app_context():
         socket_client.notify_user("nobody", "warmup", "warm the emitter's Redis connection")
-        broadcast_every = max(1, plan.singles // max(1, plan.broadcasts))
+        broadcast_every = max(1, plan.singles // max(1, broadcasts))
         sent_broadcasts = 0
         for i in range(plan.singles):
             socket_client.notify_user(probe_users[i % len(probe_users)][0], "bench", "single-user notification",
                                       {"sentAt": time.time(), "kind": "single", "seq": i})
-            if i % broadcast_every == 0 and sent_broadcasts < plan.broadcasts:
+            if i % broadcast_every == 0 and sent_broadcasts < broadcasts:
                 broadcast(sent_broadcasts)
                 sent_broadcasts += 1
             time.sleep(0.02)
-        while sent_broadcasts < plan.broadcasts:
+        while sent_broadcasts < broadcasts:
             broadcast(sent_broadcasts)
             sent_broadcasts += 1
             time.sleep(0.2)
@@ -138,6 +138,15 @@ def summary(values):
             "max_ms": values[-1] if values else 0.0, "curve_ms": curve(values)}
 
 
+def quiet_round(run, probe, probe_users):
+    """The single-user events alone, no broadcast: the same run's latency without fan-out to wait behind."""
+    probe.send("start")
+    emit_all(run, probe_users, 0)
+    probe.send(f"drain {run.plan.singles}")
+    result = probe.read(timeout=120)
+    return summary(sorted(result["single"]["raw_ms"])) | {"lag": result["lag"]}
+
+
 def one_round(run, stack, probe, loads, probe_users):
     """Emit once to every client; collect the probe's and the load processes' results."""
     plan = run.plan
@@ -145,7 +154,7 @@ def one_round(run, stack, probe, loads, probe_users):
         process.send("start")
     cpu = CpuWatch(stack.workers() | {"probe": probe.process.pid}
                    | {load.name: load.process.pid for load in loads})
-    emit_all(run, probe_users)
+    emit_all(run, probe_users, plan.broadcasts)
     probe.send(f"drain {plan.singles + plan.broadcasts * probe.clients}")
     for load in loads:
         load.send(f"drain {plan.broadcasts * load.clients}")
@@ -209,6 +218,9 @@ def fanout(run, stack):
     time.sleep(3)  # RSS after the connections' buffers settled
     after = {service.worker: rss_kib(service.worker) for service in stack.services}
 
+    quiet = quiet_round(run, probe, probe_users)
+    log(f"fan-out, singles alone: p50 {quiet['p50_ms']:.1f} p99 {quiet['p99_ms']:.1f} ms "
+        f"(probe lag p99 {quiet['lag']['p99_ms']:.1f} ms)")
     rounds = []
     for attempt in range(plan.socket_rounds):
         rounds.append(one_round(run, stack, probe, loads, probe_users))
@@ -231,6 +243,7 @@ def fanout(run, stack):
                              "lag_limit_ms": LAG_LIMIT_MS, "rounds": len(rounds), "valid": chosen["valid"],
                              "rejected": [r["worst_lag_p99_ms"] for r in rounds if not r["valid"]],
                              "latency": chosen, "cpu": chosen["cpu"], "load_average": load_average,
+                             "quiet": quiet,
                              "batch": int(os.environ.get("SOCKETIO_FANOUT_BATCH") or 50),
                              "redis_baseline": redis_pubsub_baseline(run)}
     log(f"fan-out memory {[round(m['per_client_kib'], 1) for m in mem]} KiB per client")
