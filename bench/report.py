@@ -64,8 +64,10 @@ def render(results, machine, root):
         socket_ok = single["p99_ms"] < 50
         socket_bound = (f"{'met' if socket_ok else 'missed'} with every client process's event-loop lag p99 ≤ "
                         f"{lag:.1f} ms (limit {fan['lag_limit_ms']}). The same events with no broadcast running: "
-                        f"p99 {quiet['p99_ms']:.1f} ms, so the broadcasts add {single['p99_ms'] - quiet['p99_ms']:.1f} "
-                        "ms at p99 (a single event waits behind at most one batch of a fan-out, "
+                        f"p99 {quiet['p99_ms']:.1f} ms, so the broadcasts add "
+                        + (f"{single['p99_ms'] - quiet['p99_ms']:.1f} ms" if single["p99_ms"] > quiet["p99_ms"]
+                           else "nothing measurable")
+                        + " at p99 (a single event waits behind at most one batch of a fan-out, "
                         f"SOCKETIO_FANOUT_BATCH); the rest is waiting for a core: server CPU {fan_cpu} cores, "
                         f"{machine_note}.")
     else:
@@ -76,9 +78,8 @@ def render(results, machine, root):
                         f"clients could not keep up; {machine_note}: other work on the same cores.")
     if instructions:
         profile_bound = (f"CPU of one process and its GIL ({um_cpu(profile):.2f} cores used): the app executes "
-                         f"{instructions['ratio']:.1f}× bare Flask's instructions per request (callgrind row); "
-                         "gunicorn's own per-request work is the same for both, which is why the rate ratio is "
-                         "higher than 1 / that.")
+                         f"{instructions['ratio']:.1f}× bare Flask's instructions per request (callgrind row), "
+                         "on top of gunicorn's own per-request work, which is the same for both.")
     else:
         profile_bound = (f"CPU of one process and its GIL ({um_cpu(profile):.2f} cores used): JWT decode, the "
                          "revocation facts, the limiter's Redis round trip, headers and the JSON access log.")
@@ -144,7 +145,11 @@ def render(results, machine, root):
          f"idempotency record), the Jinja render and the JSON log, on two eventlet processes with "
          f"{email['baseline'].get('senders', 1)} senders each; while draining, CPU "
          + ", ".join(f"{k} {v:.2f}" for k, v in drain_cpu.items() if k.startswith("notifications"))
-         + f" cores (one GIL each), machine {pct(drain_cpu.get('machine', 0))} busy."),
+         + " cores"
+         + (" (one GIL each: CPU-bound)" if max(v for k, v in drain_cpu.items() if k.startswith("notif")) > 0.85
+            else f" of the one each can use: the rest is waiting, on the Redis and SMTP round trips and, with the "
+                 f"machine {pct(drain_cpu.get('machine', 0))} busy, for a core")
+         + "."),
     ]
     if trivial:
         best = max(bare["rate"], profile["rate"], listing["rate"])
@@ -247,8 +252,9 @@ def render(results, machine, root):
     add("### Fan-out\n")
     add(f"Connected {fan['clients']} + {fan['probe_clients']} probe clients in {fan['connect_seconds']:.1f} s; "
         f"received {fan['latency']['received']} of {fan['latency']['expected']} expected events; "
-        f"{'valid' if fan['valid'] else 'REJECTED'} round after {fan['rounds']} "
-        f"(rejected rounds' worst lag p99: {', '.join(f'{v:.1f}' for v in fan['rejected']) or 'none'} ms).\n")
+        + (f"round {fan['rounds']} was valid" if fan["valid"] else f"no valid round in {fan['rounds']}")
+        + (f"; rejected rounds' worst client lag p99: {', '.join(f'{v:.1f} ms' for v in fan['rejected'])}.\n"
+           if fan["rejected"] else "; no round rejected.\n"))
     add("| Process | RSS before (KiB) | RSS after (KiB) | Per client (KiB) |\n|---|---|---|---|")
     for m in mem:
         add(f"| {m['process']} | {m['rss_before_kib']} | {m['rss_after_kib']} | {m['per_client_kib']:.1f} |")

@@ -91,7 +91,7 @@ def write_report(results, machine, output):
     chart.draw(results, chart_path)
     results["chart"] = chart_path.name
     output.write_text(report.render(results, machine, PROJECT_ROOT))
-    log(f"wrote {output.resolve().relative_to(PROJECT_ROOT)} and {chart_path.name}")
+    log(f"wrote {output} and {chart_path.name}")
 
 
 def preflight():
