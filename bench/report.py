@@ -202,6 +202,11 @@ def render(results, machine, root):
         f"`POST /api/invites/create` and {results['data']['users'] - 1} of them accepted through the API during "
         "scenario 1. user_management's `NOTIFICATIONS_URL` points at a stub in the bench process that answers 202 "
         "and keeps the invite links (the token only exists in the email).")
+    niceness = results.get("niceness")
+    add(f"- **Priority**: the bench ran at nice {niceness}, inherited by every process it starts (services, wrk, "
+        "clients), " + ("ahead of other work sharing the machine, which still takes its share of the cores (see the "
+                        "load average)." if niceness is not None and niceness < 0 else
+                        "the same as other work on the machine (raising it needs root)."))
     add("- **Bare Flask** baseline: `bench/bare_app.py` (`GET /ping` → small JSON) under the same gunicorn config "
         "and worker/thread counts.")
     add("- **Load generator**: wrk in its own process (`-t1` for the bcrypt-bound endpoints at 2 × cores "
@@ -220,8 +225,7 @@ def render(results, machine, root):
         "stamped in the payload (same host clock). Every client process measures its own event-loop lag (how late a "
         f"2 ms timer wakes) while the emits run; a round in which one lagged more than {fan['lag_limit_ms']} ms at "
         f"p99 is rejected as a measurement of the clients, and run again (up to {max(fan['rounds'], 1)} rounds here). "
-        "The client processes run at nice -10 (when allowed), ahead of the servers and of other work on the machine, "
-        "so that they keep up. Before those rounds, the same single-user events are sent once with no broadcast: "
+        "Before those rounds, the same single-user events are sent once with no broadcast: "
         "the same run's baseline for what the broadcasts add. Broadcast completion = time until the last load "
         "client got it. Memory = VmRSS of each worker after a 10-client warm-up, before and 3 s after all clients "
         "connected, one client process at a time (50 handshakes at once).")

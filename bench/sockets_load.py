@@ -19,15 +19,12 @@ load (the clients that receive the broadcasts).
 import argparse
 import asyncio
 import json
-import os
 import sys
 import time
 
 import socketio
 
 LAG_INTERVAL = 0.002
-# The client processes' scheduling priority (nice value; negative = ahead of the servers and everything else).
-CLIENT_NICENESS = -10
 
 
 def percentile(values, pct):
@@ -53,18 +50,8 @@ async def watch_lag(samples, stop):
         samples.append(max(0.0, (time.perf_counter() - started - LAG_INTERVAL) * 1000))
 
 
-def raise_priority():
-    """Best effort: run ahead of other work on the machine (needs root), so the clients' own lag stays low."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, 0, CLIENT_NICENESS)
-    except OSError:
-        pass
-    return os.getpriority(os.PRIO_PROCESS, 0)
-
-
 async def main():
     """Connect, report, receive, report."""
-    niceness = raise_priority()
     parser = argparse.ArgumentParser()
     parser.add_argument("--urls", required=True)
     parser.add_argument("--tokens", required=True)
@@ -136,7 +123,6 @@ async def main():
         stop_lag.set()
         await lag_task
         result = {"event": "results", "clients": len(clients), "received": received, "expected": expected[0],
-                  "niceness": niceness,
                   "lag": summary(lag), "broadcasts": {str(seq): seen for seq, seen in broadcasts.items()}}
         for kind, values in latencies.items():
             result[kind] = summary(values)
