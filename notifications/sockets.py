@@ -19,6 +19,7 @@ from .utils.redis import get_redis
 from .utils.tokens import verify_access_token
 
 REVOKED_MESSAGE = "Token revoked"
+REFUSALS = {revocation.TOKEN_REVOKED: REVOKED_MESSAGE, revocation.SESSION_ENDED: "Session ended"}
 
 
 def _refuse(message, reason=None):
@@ -40,8 +41,9 @@ def on_connect(auth=None):
         state = revocation.read(get_redis(), config["SHARED_KEY_PREFIX"], claims["sub"])
     except redis.RedisError:
         raise _refuse("Service unavailable") from None
-    if not revocation.holds(state, claims["tv"]):
-        raise _refuse(REVOKED_MESSAGE, revocation.TOKEN_REVOKED)
+    reason = revocation.ending_reason(state, claims["tv"], claims.get("sid"))
+    if reason:
+        raise _refuse(REFUSALS[reason], reason)
     session["user_id"] = claims["sub"]
     session["role"] = claims["role"]
     session["org"] = claims.get("org")
@@ -50,7 +52,7 @@ def on_connect(auth=None):
     if claims.get("org"):
         join_room(org_room(claims["org"]))
         join_room(org_room(claims["org"], claims["role"]))
-    get_guard(current_app).track(request.sid, claims["sub"], claims["tv"], claims["exp"])
+    get_guard(current_app).track(request.sid, claims["sub"], claims["tv"], claims["exp"], claims.get("sid"))
     _connected_clients().inc()
 
 

@@ -11,6 +11,8 @@ export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 export BOOTSTRAP_ADMIN_EMAIL="${BOOTSTRAP_ADMIN_EMAIL:-admin@example.com}"
 export BOOTSTRAP_ADMIN_PASSWORD="${BOOTSTRAP_ADMIN_PASSWORD:-Admin-Dev-Password-1}"
 export NOTIFICATIONS_URL="${NOTIFICATIONS_URL:-http://127.0.0.1:4000}"
+# One browser origin for the console, its e-mail links and the banner: 127.0.0.1 would be another cookie jar.
+export FRONTEND_URL="${FRONTEND_URL:-http://localhost:3000}"
 export OUTBOX_POLL_INTERVAL="${OUTBOX_POLL_INTERVAL:-5}"
 # The web console on :3000 talks to notifications on :4000 from the browser.
 export CORS_ORIGIN="${CORS_ORIGIN:-http://localhost:3000,http://127.0.0.1:3000,http://localhost:5173}"
@@ -33,9 +35,9 @@ pids+=($!)
 
 cat <<MSG
 
-  web console      http://localhost:3000/login   (passkeys: /account/passkeys)
-  user_management  http://127.0.0.1:3000   (health: /health, API docs: /api/docs)
-  notifications    http://127.0.0.1:4000   (emails are printed to this terminal in dev)
+  web console      $FRONTEND_URL/login   (passkeys: /account/passkeys; e-mail links open here too)
+  user_management  $FRONTEND_URL   (health: /health, API docs: /api/docs)
+  notifications    http://localhost:4000   (emails are printed to this terminal in dev)
 
   Bootstrap super admin (dev only):  $BOOTSTRAP_ADMIN_EMAIL / $BOOTSTRAP_ADMIN_PASSWORD
   Another super admin:  .venv/bin/flask --app wsgi:user_management_app create-superadmin --email you@example.com

@@ -74,6 +74,20 @@ class TooManyRequests(DomainError, status=429, message="Too many requests, pleas
         self.retry_after = retry_after
 
 
+def wait_in_words(seconds):
+    """A wait as a person reads it, matching a Retry-After of `seconds`: "45 seconds", "about 59 minutes",
+    "about 1 hour and 5 minutes" (rounded down past a minute, so never more than Retry-After)."""
+    seconds = max(1, int(seconds))
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    hours, minutes = divmod(seconds // 60, 60)
+    minutes_text = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    if not hours:
+        return f"about {minutes_text}"
+    hours_text = f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"about {hours_text}" + (f" and {minutes_text}" if minutes else "")
+
+
 class ServiceUnavailable(DomainError, status=503, message="Service temporarily unavailable"):
     """A dependency the request needs right now is down."""
 

@@ -4,6 +4,7 @@ The logged path is the matched route pattern (`/api/invites/details/<token>`),
 never the raw URL, and query strings are never logged, so one-time tokens in
 links cannot reach the logs.
 """
+import json
 import logging
 import os
 import re
@@ -18,6 +19,24 @@ from pythonjsonlogger.json import JsonFormatter
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("access")
+# The access line's own fields, in the order they are logged.
+ACCESS_FIELDS = ("method", "path", "status", "duration_ms", "request_id", "remote_addr")
+
+
+class ServiceJsonFormatter(JsonFormatter):
+    """python-json-logger's formatter, with the access line (known fields, plain values) built in one json.dumps.
+
+    The same keys in the same order as the generic path, without its scan of every record attribute.
+    """
+
+    def format(self, record):
+        if record.name != access_log.name or record.exc_info or record.stack_info or record.args:
+            return super().format(record)
+        line = {"time": self.formatTime(record, self.datefmt), "level": record.levelname, "logger": record.name,
+                "message": record.msg, **self.static_fields}
+        for field in ACCESS_FIELDS:
+            line[field] = getattr(record, field, None)
+        return json.dumps(line)
 
 
 def configure_logging(service, level="INFO"):
@@ -27,7 +46,7 @@ def configure_logging(service, level="INFO"):
         return
     handler = logging.StreamHandler(sys.stdout)
     handler._servicekit = True
-    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
+    handler.setFormatter(ServiceJsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
                                        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
                                        static_fields={"service": service}))
     handler.addFilter(_RequestIdFilter())

@@ -1,10 +1,11 @@
 """user_management: users, roles, organizations, invites and authentication."""
 import logging
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from servicekit.config import apply_shared_defaults
+from servicekit.ratelimit import one_trip_uri
 
 from .config import config_for
 from .extensions import cors, jwt, limiter, talisman
@@ -61,12 +62,12 @@ def register_extensions(app):
         JWT_DECODE_ISSUER=issuer,
         JWT_ENCODE_AUDIENCE=app.config["JWT_AUDIENCE"] or issuer,
         JWT_DECODE_AUDIENCE=app.config["JWT_AUDIENCE"] or issuer,
-        RATELIMIT_STORAGE_URI=app.config["REDIS_URL"],
+        # One Redis round trip per limit and request (servicekit.ratelimit).
+        RATELIMIT_STORAGE_URI=one_trip_uri(app.config["REDIS_URL"]),
         # The prefix goes to the storage: Limiter keeps the first app's RATELIMIT_KEY_PREFIX forever.
         # Timeouts bound how long a request waits on a Redis that is down or unreachable.
         RATELIMIT_STORAGE_OPTIONS={"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:rl",
                                    "socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
-        RATELIMIT_APPLICATION=app.config["RATELIMIT_API"],
         RATELIMIT_HEADERS_ENABLED=True,
         # Redis down: keep limiting per process rather than not at all, or failing every request.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
@@ -79,7 +80,8 @@ def register_extensions(app):
     limiter.init_app(app)
     limiter.exempt(app.view_functions["metrics"])
     cors.init_app(app, resources={r"/api/*": {"origins": app.config["CORS_ORIGIN"]}},
-                  supports_credentials=True, expose_headers=["Retry-After", "X-Request-ID"])
+                  supports_credentials=True, expose_headers=["Retry-After", "X-Request-ID"], always_send=False)
+    only_with_origin(app.after_request_funcs[None])
     production = app.config["ENV_NAME"] == "production"
     talisman.init_app(
         app,
@@ -90,7 +92,22 @@ def register_extensions(app):
         frame_options="DENY",
         referrer_policy="no-referrer",
     )
-    from .middleware import auth  # noqa: F401  (registers the JWT callbacks)
+    from .middleware import auth  # registers the JWT callbacks
+
+    auth.init_app(app)
+
+
+def only_with_origin(after_request_funcs):
+    """Skip flask-cors's after-request hook (the last one registered) for a request without an Origin header.
+
+    Browsers send Origin on every cross-origin request: without it there is no CORS to answer.
+    """
+    cors_hook = after_request_funcs[-1]
+
+    def cors_when_asked(response):
+        return cors_hook(response) if "Origin" in request.headers else response
+
+    after_request_funcs[-1] = cors_when_asked
 
 
 def register_database(app):

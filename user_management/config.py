@@ -129,7 +129,11 @@ class Config(SharedConfig):
     AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
 
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+    # Per IP, every API request without a valid access token.
     RATELIMIT_API = env_str("RATELIMIT_API", "100 per 15 minutes")
+    # Per user, every API request with a valid access token: a person working all day in the console never
+    # reaches it (one action costs a few requests), while a runaway script is stopped (docs/security.md).
+    RATELIMIT_USER = env_str("RATELIMIT_USER", "3000 per 15 minutes")
     RATELIMIT_LOGIN_FAILURES = env_str("RATELIMIT_LOGIN_FAILURES", "5 per 15 minutes")
     # Per IP, shared by verify-otp, verify-totp, verify-recovery-code and totp/confirm.
     RATELIMIT_TWO_FACTOR = env_str("RATELIMIT_TWO_FACTOR", "30 per 15 minutes")

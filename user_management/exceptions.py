@@ -15,4 +15,5 @@ from servicekit.errors import (  # noqa: F401  (re-exported for the service's mo
     TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
+    wait_in_words,
 )

@@ -5,7 +5,8 @@ and organization active; see `sockets.on_connect`). Afterwards this process's gu
 
 - when its access token expires (checked every second), with reason `token_expired`;
 - when user_management announces a change for its user (Redis pub/sub, `servicekit.revocation`) and the
-  user's record no longer vouches for the token, with reason `token_revoked`;
+  user's record no longer vouches for the token, with reason `token_revoked`, or `session_ended` when only
+  the token's session (its `sid` claim) was signed out;
 - every RECHECK_SECONDS, every socket is checked against the records again, in case an announcement
   was missed while the subscription was down.
 
@@ -30,6 +31,7 @@ EXTENSION_KEY = "notifications_socket_guard"
 MESSAGES = {
     revocation.TOKEN_EXPIRED: "Your access token expired; refresh it and connect again",
     revocation.TOKEN_REVOKED: "Your session was ended; refresh your access token or sign in again",
+    revocation.SESSION_ENDED: "This session was signed out; sign in again",
 }
 
 
@@ -40,22 +42,25 @@ class SocketGuard:
         self.app = app
         self.prefix = app.config["SHARED_KEY_PREFIX"]
         self.sockets = {}  # sid -> (user id, token version, expiry in epoch seconds)
+        self.sessions = {}  # sid -> the token's session id (claim `sid`), when it has one
         self.lock = threading.Lock()
         self.stopping = threading.Event()
 
-    def track(self, sid, user_id, token_version, expires_at):
+    def track(self, sid, user_id, token_version, expires_at, session_id=None):
         """Watch a socket that was just authorized."""
         with self.lock:
             self.sockets[sid] = (user_id, token_version, expires_at)
+            self.sessions[sid] = session_id
 
     def forget(self, sid):
         """Stop watching a socket that disconnected."""
         with self.lock:
             self.sockets.pop(sid, None)
+            self.sessions.pop(sid, None)
 
     def _snapshot(self):
         with self.lock:
-            return dict(self.sockets)
+            return {sid: (*entry, self.sessions.get(sid)) for sid, entry in self.sockets.items()}
 
     def end(self, sid, reason):
         """Tell the socket why, then disconnect it (this process's socket: no message queue round trip)."""
@@ -70,7 +75,7 @@ class SocketGuard:
     def end_expired(self, now=None):
         """End every socket whose access token has expired; return how many."""
         now = time.time() if now is None else now
-        expired = [sid for sid, (_user, _tv, expires_at) in self._snapshot().items() if expires_at <= now]
+        expired = [sid for sid, (_user, _tv, expires_at, _session) in self._snapshot().items() if expires_at <= now]
         for sid in expired:
             self.end(sid, revocation.TOKEN_EXPIRED)
         return len(expired)
@@ -81,10 +86,12 @@ class SocketGuard:
                    if user_ids is None or entry[0] in user_ids}
         if not sockets:
             return 0
-        states = revocation.read_many(get_redis(self.app), self.prefix, [user for user, _tv, _exp in sockets.values()])
-        revoked = [sid for sid, (user, tv, _exp) in sockets.items() if not revocation.holds(states.get(user), tv)]
-        for sid in revoked:
-            self.end(sid, revocation.TOKEN_REVOKED)
+        states = revocation.read_many(get_redis(self.app), self.prefix, [entry[0] for entry in sockets.values()])
+        reasons = {sid: revocation.ending_reason(states.get(user), tv, session)
+                   for sid, (user, tv, _exp, session) in sockets.items()}
+        revoked = {sid: reason for sid, reason in reasons.items() if reason}
+        for sid, reason in revoked.items():
+            self.end(sid, reason)
         return len(revoked)
 
     def run(self):

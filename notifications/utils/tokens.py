@@ -47,4 +47,7 @@ def verify_access_token(token, keys, issuer=None, audience=None):
         raise InvalidToken("Invalid token")
     if claims.get("org") is not None and not is_valid_id(claims["org"]):
         raise InvalidToken("Invalid token")
+    # The session a socket belongs to, so ending that session alone ends the socket.
+    if claims.get("sid") is not None and not isinstance(claims["sid"], str):
+        raise InvalidToken("Invalid token")
     return claims

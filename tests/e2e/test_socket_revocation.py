@@ -32,12 +32,17 @@ def refused(url, token):
     return refusal.value.client.received
 
 
-def test_logout_all_and_deactivations_end_open_sockets_within_2_seconds(
-        smtp_server, notifications_server, user_management_server, socket_clients):
+@pytest.fixture
+def stack(smtp_server, notifications_server, user_management_server):
+    """SMTP, notifications and user_management processes: (notifications URL, the API)."""
     smtp_server.start()
     notifications_url, _ = notifications_server()
     url, _ = user_management_server(notifications_url)
-    api = Api(url)
+    return notifications_url, Api(url)
+
+
+def test_logout_all_and_deactivations_end_open_sockets_within_2_seconds(stack, smtp_server, socket_clients):
+    notifications_url, api = stack
     admin = api.login()
 
     # logout-all from another session ends this one's socket.
@@ -77,3 +82,28 @@ def test_logout_all_and_deactivations_end_open_sockets_within_2_seconds(
     assert response.status_code == 200
     ended_within(member_socket, 2, started)
     assert bystander.connected
+
+
+def test_ending_one_session_ends_only_that_sessions_socket(stack, socket_clients):
+    """DELETE /api/auth/sessions/<id>: that browser's socket gets sessionEnded (session_ended); the other stays."""
+    notifications_url, api = stack
+    laptop, phone = api.login(), api.login()
+    laptop_socket = socket_clients(notifications_url, laptop["accessToken"])
+    phone_socket = socket_clients(notifications_url, phone["accessToken"])
+    sessions = api.request("GET", "/api/auth/sessions", token=phone["accessToken"]).json()["sessions"]
+    assert len(sessions) == 2
+    laptop_session = next(session["id"] for session in sessions if not session["current"])
+
+    response = api.request("DELETE", f"/api/auth/sessions/{laptop_session}", token=phone["accessToken"])
+    assert response.status_code == 200, response.text
+    wait_until(lambda: not laptop_socket.connected, timeout=5)
+    assert events(laptop_socket, "sessionEnded", reason="session_ended"), laptop_socket.received
+    assert api.request("GET", "/api/auth/profile", token=laptop["accessToken"]).status_code == 401
+    assert refused(notifications_url, laptop["accessToken"]) == [
+        ("connect_error", {"message": "Session ended", "data": {"reason": "session_ended"}})]
+
+    # Barrier: an event the phone must receive after the end was handled; it is still connected, not ended.
+    invite = api.create_invite(phone["accessToken"], "later@example.test", "operator")
+    wait_for_event(phone_socket, "inviteStatusUpdate", inviteId=invite["id"])
+    assert phone_socket.connected and events(phone_socket, "sessionEnded") == []
+    assert api.request("GET", "/api/auth/profile", token=phone["accessToken"]).status_code == 200

@@ -216,7 +216,7 @@ def test_a_revoked_or_unknown_token_opens_no_socket(app, token, redis_prefix, re
     """Tokens killed by logout-all or a deactivation (the API answers 401) used to open sockets."""
     minted = token(sub="alice", tv=0, grant_record=False)
     if state is not None:
-        grant(redis_prefix, "alice", *state)
+        grant(redis_prefix, "alice", *state[:3])
     assert not connect(app, {"token": minted}).is_connected()
     redis_client.delete(revocation.user_key(redis_prefix, "alice"))
     grant(redis_prefix, "alice", 0)
@@ -243,6 +243,20 @@ def test_the_guard_ends_a_socket_whose_token_was_revoked(app, token, redis_prefi
         in received_events(alice)
     assert not alice.is_connected() and bob.is_connected()
     assert [user for user, _tv, _exp in guard.sockets.values()] == ["bob"]
+
+
+def test_the_guard_ends_only_the_sockets_of_an_ended_session(app, token, redis_prefix, redis_client):
+    """One session signed out (DELETE /api/auth/sessions/<id>): its socket ends, the user's other one stays."""
+    ended = connect(app, {"token": token(sub="alice", sid="s-1")})
+    other = connect(app, {"token": token(sub="alice", sid="s-2")})
+    revocation.end_session(redis_client, redis_prefix, "alice", "s-1", 60)
+    assert get_guard(app).recheck({"alice"}) == 1
+    assert ("sessionEnded", {"reason": "session_ended", "message": revocation_message("session_ended")}) \
+        in received_events(ended)
+    assert not ended.is_connected() and other.is_connected()
+    # A later login's record write keeps the ended session: its tokens open no socket, the other's do.
+    assert not connect(app, {"token": token(sub="alice", sid="s-1")}).is_connected()
+    assert connect(app, {"token": token(sub="alice", sid="s-2")}).is_connected()
 
 
 def revocation_message(reason):

@@ -52,3 +52,12 @@ def test_subclass_keeps_the_status_and_a_message_and_errors_pass_through():
 def test_too_many_requests_says_when_to_retry():
     status, _, headers = answer(errors.TooManyRequests(retry_after=12.7))
     assert status == 429 and headers["Retry-After"] == "12"
+
+
+@pytest.mark.parametrize("seconds, words", [
+    (1, "1 second"), (30, "30 seconds"), (59, "59 seconds"), (60, "about 1 minute"), (119, "about 1 minute"),
+    (3593, "about 59 minutes"), (3600, "about 1 hour"), (5400, "about 1 hour and 30 minutes"),
+    (7260, "about 2 hours and 1 minute"), (0, "1 second"),
+])
+def test_a_wait_in_words_never_says_more_than_retry_after(seconds, words):
+    assert errors.wait_in_words(seconds) == words

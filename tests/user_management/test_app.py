@@ -183,3 +183,19 @@ def test_health_is_not_redirected_when_https_is_forced(app_factory):
 def test_wildcard_cors_origin_is_refused():
     with pytest.raises(ConfigurationError, match="explicitly"):
         TestingConfig.validate({**production_settings(), "CORS_ORIGIN": ["*"]})
+
+
+def test_security_headers_stay_the_same_from_request_to_request_and_per_kind_of_view(client):
+    first, second = client.get("/health").headers, client.get("/health").headers
+    names = ("X-Content-Type-Options", "X-Frame-Options", "Content-Security-Policy", "Referrer-Policy")
+    assert [first[name] for name in names] == [second[name] for name in names]
+    page = client.get("/login").headers["Content-Security-Policy"]
+    assert page != first["Content-Security-Policy"] and client.get("/login").headers["Content-Security-Policy"] == page
+
+
+def test_cors_headers_only_for_requests_with_an_origin(app_factory):
+    client = app_factory(CORS_ORIGIN=["https://console.example.test"]).test_client()
+    assert not [name for name, _ in client.get("/api/auth/profile").headers if name.startswith("Access-Control")]
+    asked = client.get("/api/auth/profile", headers={"Origin": "https://console.example.test"})
+    assert asked.headers["Access-Control-Allow-Origin"] == "https://console.example.test"
+    assert asked.headers["Access-Control-Allow-Credentials"] == "true"

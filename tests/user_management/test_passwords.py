@@ -226,6 +226,43 @@ def test_a_newer_reset_link_kills_the_older_one(client, factory, outbox):
     assert reset(client, second).status_code == 200
 
 
+def check(client, token):
+    return client.post("/api/auth/reset-password/check", json={"token": token})
+
+
+def test_the_reset_page_can_check_its_link_before_the_form_is_filled(client, factory, outbox):
+    """A used link was refused only after the whole form was filled; now the page asks first."""
+    user = factory.user("operator")
+    forgot(client, user.email)
+    first = reset_token(outbox, user)
+    assert check(client, first).json == {"success": True, "valid": True}
+    assert check(client, first).status_code == 200  # checking does not use the link up
+    forgot(client, user.email)
+    second = reset_token(outbox, user)
+    replaced = check(client, first)
+    assert replaced.status_code == 400 and replaced.json == {
+        "success": False, "message": "This password reset link was already used, or a newer one was sent; request a new one"}
+    assert reset(client, second).status_code == 200
+    assert check(client, second).json["message"].startswith("This password reset link was already used")
+    forgot(client, user.email)
+    with time_machine.travel(utcnow().timestamp() + 3600 + 1):
+        expired = check(client, reset_token(outbox, user))
+    assert expired.status_code == 400
+    assert expired.json["message"] == "This password reset link has expired; request a new one"
+
+
+@pytest.mark.parametrize("body", [{}, {"token": ""}, {"token": 5}, {"token": "x" * 600}])
+def test_reset_check_refuses_bad_input(client, body):
+    response = client.post("/api/auth/reset-password/check", json=body)
+    assert response.status_code == 422 and response.json["success"] is False
+
+
+def test_unknown_reset_links_checked_count_as_guesses(client, app):
+    refused = [check(client, f"made-up-{n}") for n in range(app.config["LOCKOUT_THRESHOLD"] + 1)]
+    assert refused[0].status_code == 400 and refused[0].json["message"] == "This password reset link is invalid or has expired"
+    assert refused[-1].status_code == 429
+
+
 def test_reset_refuses_a_weak_password_and_keeps_the_link(client, factory, outbox):
     user = named(factory.user("operator", email="grace.hopper@example.test"), "Grace", "Hopper")
     forgot(client, user.email)

@@ -5,6 +5,7 @@ import pytest
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from user_management.controllers import auth_controller, organization_controller, user_controller
 from user_management.models import AuditEvent
 from user_management.schemas import responses as out
 from user_management.schemas.audit import AuditEventSchema, AuditListResponseSchema
@@ -12,6 +13,7 @@ from user_management.models import WebAuthnCredential
 from user_management.schemas import passkeys
 from user_management.schemas.keys import JwksSchema
 from user_management.services import audit
+from user_management.services.sessions import open_session
 from user_management.utils.pagination import Page
 from user_management.utils.timeutil import utcnow
 
@@ -74,8 +76,14 @@ def objects(factory):
     lone_event = audit.record("login.failure", details={"emailHash": "0" * 64})
     passkey = WebAuthnCredential(user=admin, credential_id="cred-1", public_key=b"\x01", name="Laptop",
                                  transports=["internal"]).save()
+    signed_in = factory.user("site_admin")
+    open_session(signed_in, {"ip": "127.0.0.1", "user_agent": "Browser"})
+    open_session(signed_in)
     return {"passkey": passkey, "operator": operator, "admin": admin, "organization": admin.organization, "invite": invite,
-            "staff_invite": staff_invite, "event": event, "lone_event": lone_event}
+            "staff_invite": staff_invite, "event": event, "lone_event": lone_event,
+            "users": user_controller.list_users(operator, 1, 20),
+            "organizations": organization_controller.list_organizations(1, 20),
+            "sessions": auth_controller.list_sessions(signed_in)}
 
 
 def _bodies(objects):
@@ -105,6 +113,12 @@ def _bodies(objects):
         out.InviteListResponseSchema: {"invites": [invite, objects["staff_invite"]], "pagination": Page([], 1, 20, 2)},
         out.OrganizationResponseSchema: {"message": "Organization updated", "organization": organization},
         out.MembersSchema: {"members": [user], "pagination": Page([], 2, 1, 3)},
+        out.UserListResponseSchema: {"users": objects["users"].items, "pagination": objects["users"]},
+        out.OrganizationListResponseSchema: {"organizations": objects["organizations"].items,
+                                             "pagination": objects["organizations"]},
+        out.OrganizationDetailResponseSchema: {"organization": objects["organizations"].items[0]},
+        out.SessionListSchema: {"sessions": objects["sessions"]},
+        out.ResetTokenValidSchema: {"valid": True},
         AuditListResponseSchema: {"events": [objects["event"], objects["lone_event"]],
                                   "pagination": Page([], 1, 20, 2)},
         passkeys.PasskeyListSchema: {"passkeys": [objects["passkey"]]},

@@ -4,11 +4,15 @@ from mongoengine.queryset.visitor import Q
 from ..exceptions import Forbidden
 from ..models import AuditEvent, User
 from ..models.lookup import object_id
+from ..models.rows import rows
 from ..utils.pagination import paginate
 from ..utils.roles import CLIENT_ADMIN, SITE_ADMIN, SUPER_ADMIN
 from ..utils.timeutil import utcnow
 
 READ_ALL = (SUPER_ADMIN, SITE_ADMIN)
+# What a listed event answers (schemas.audit.AuditEventSchema), read raw.
+EVENT_FIELDS = ("id", "type", "actor_id", "actor_email", "target_id", "target_email", "organization_id", "ip",
+                "user_agent", "request_id", "details", "created_at")
 
 
 def list_events(actor, page, limit, event_type=None, user_id=None, start=None, end=None):
@@ -29,7 +33,8 @@ def list_events(actor, page, limit, event_type=None, user_id=None, start=None, e
         queryset = queryset.filter(created_at__gte=start)
     if end is not None:
         queryset = queryset.filter(created_at__lte=end)
-    page = paginate(queryset.order_by("-created_at", "-id"), page, limit)
+    page = paginate(queryset.order_by("-created_at", "-id"), page, limit,
+                    read=lambda page_set: rows(page_set, EVENT_FIELDS))
     if actor.role == CLIENT_ADMIN:
         _redact_outsiders(page.items, actor.organization_id)
     return page

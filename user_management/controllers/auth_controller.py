@@ -1,11 +1,19 @@
 """Login (with per-account lockout), token refresh with rotation and reuse detection, logout."""
 from flask import current_app
 
-from ..exceptions import Unauthorized
+from ..exceptions import NotFound, Unauthorized
 from ..models import RefreshToken, User
 from ..models import audit_event as events
+from ..models.rows import user_row
 from ..services import audit, lockout
-from ..services.sessions import end_all_sessions, ensure_can_sign_in, open_session, organization_is_active, refresh_digest
+from ..services.sessions import (
+    end_all_sessions,
+    end_session,
+    ensure_can_sign_in,
+    open_session,
+    organization_is_active,
+    refresh_digest,
+)
 from ..services.two_factor import start_login
 from ..utils.passwords import burn_verify_time, verify_password
 from ..utils.timeutil import utcnow
@@ -89,10 +97,32 @@ def _refused(spent, now):
 
 
 def logout(refresh_token):
-    """End the session a refresh token belongs to (every token of its family)."""
+    """End the session a refresh token belongs to (every token of its family, and its access tokens)."""
     token = RefreshToken.objects(token_hash=refresh_digest(refresh_token)).first()
     if token is not None:
-        RefreshToken.revoke_family(token.family)
+        end_session(token.user.id if token.user else None, token.family)
+
+
+def list_sessions(user, current_sid=None):
+    """The user's signed-in sessions, most recently used first; `current` marks the caller's own."""
+    return [{**session, "current": session["id"] == current_sid} for session in RefreshToken.active_sessions(user)]
+
+
+def end_own_session(user, session_id, current_sid=None):
+    """The user signs one of its sessions out; another user's, unknown or ended session is NotFound."""
+    if not RefreshToken.live_family_of(user, session_id):
+        raise NotFound("Session not found")
+    end_session(user.id, session_id)
+    audit.record(events.SESSION_ENDED, actor=user, target=user,
+                 details={"sessionId": session_id, "current": session_id == current_sid})
+
+
+def profile(user_id):
+    """The answered fields of the signed-in user `user_id`, read raw (no Document built)."""
+    user = user_row(user_id)
+    if user is None:
+        raise Unauthorized("Access token revoked")
+    return user
 
 
 def logout_all(user):

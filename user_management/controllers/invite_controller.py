@@ -9,10 +9,11 @@ from mongoengine.queryset.visitor import Q
 
 from servicekit.contract import INVITE_ACCEPTED
 
-from ..exceptions import Conflict, Forbidden, Gone, NotFound, TooManyRequests
+from ..exceptions import Conflict, Forbidden, Gone, NotFound, TooManyRequests, wait_in_words
 from ..models import Invite, Organization, Throttle, User, get_or_404
 from ..models import audit_event as events
 from ..models.invite import ACCEPTED, EMAIL_FAILED, EMAIL_SENT, EXPIRED, PENDING, REVOKED, PendingAccount
+from ..models.rows import InviteRow, rows, rows_by_id
 from ..services import audit, lockout
 from ..services.notification_client import cancel_email, deliver_now, queue_email
 from ..utils.ids import derived_id
@@ -31,6 +32,7 @@ GONE_MESSAGES = {
 }
 ORGANIZATION_INACTIVE = "This invite's organization has been deactivated"
 INVITE_NOT_FOUND = "Invite not found"
+LINK_REPLACED = "This invite link was replaced by a newer one — use the most recent email"
 ACCEPTANCE_IN_PROGRESS = "This invite has already been used (if your attempt failed, try again in a minute)"
 PENDING_INVITE_EXISTS = "A pending invite for this email already exists"
 ORGANIZATION_EXISTS = "An organization with this name already exists"
@@ -108,6 +110,16 @@ def _discard_drafts(drafts):
             log.info("abandoned invite draft discarded", extra={"invite_id": str(draft.id)})
 
 
+def _ensure_invitable(email, now):
+    """Conflict when `email` has an account or a pending invite; expired invites and abandoned drafts make way."""
+    if User.objects(email=email).first() is not None:
+        raise Conflict("An account with this email already exists")
+    Invite.retire_expired(email, now)
+    _discard_drafts(Invite.abandoned_drafts(now, email=email))
+    if Invite.objects(email=email, status=PENDING).first() is not None:
+        raise Conflict(PENDING_INVITE_EXISTS)
+
+
 def create_invite(inviter, email, role, organization_name=None):
     """Invite `email` as `role`; a client_admin invite creates its organization.
 
@@ -118,14 +130,14 @@ def create_invite(inviter, email, role, organization_name=None):
     """
     if not can_invite(inviter.role, role):
         raise Forbidden(f"A {inviter.role} cannot invite a {role}")
-    if User.objects(email=email).first() is not None:
-        raise Conflict("An account with this email already exists")
     now = utcnow()
-    Invite.retire_expired(email, now)
-    _discard_drafts(Invite.abandoned_drafts(now, email=email))
-    if Invite.objects(email=email, status=PENDING).first() is not None:
-        raise Conflict(PENDING_INVITE_EXISTS)
+    _ensure_invitable(email, now)
     organization, created = _organization_for_new_invite(inviter, role, organization_name, now)
+    return _issue_invite(inviter, email, role, organization, created, now, events.INVITE_CREATED)
+
+
+def _issue_invite(inviter, email, role, organization, created, now, event_type, **details):
+    """Write a new invite (a draft), queue its email, audit `event_type`, then publish it and hand the email over."""
     token = new_token()
     try:
         invite = Invite(
@@ -149,7 +161,7 @@ def create_invite(inviter, email, role, organization_name=None):
         raise
     email_job = queue_email(invite.email, "invite", _invite_email_context(invite, token, inviter),
                             key=_creation_email_key(invite), deliver=False, invite=invite)
-    _audit_invite(events.INVITE_CREATED, inviter, invite)
+    _audit_invite(event_type, inviter, invite, **details)
     invite.publish()
     if created:
         organization.confirm()
@@ -157,6 +169,26 @@ def create_invite(inviter, email, role, organization_name=None):
     invite.reload()
     broadcast_invite_status(invite)
     return invite
+
+
+def reinvite(actor, invite_id):
+    """Send a revoked or expired invite again as a new invite: new link, full validity, same email, role and
+    organization. Conflict while the invite (or another for its address) is pending, or once it was accepted."""
+    invite = find_manageable_invite(actor, invite_id)
+    status = invite.effective_status()
+    if status not in (REVOKED, EXPIRED):
+        raise Conflict(f"Only a revoked or expired invite can be sent again; this one is {status}")
+    if not can_invite(actor.role, invite.role):
+        raise Forbidden(f"A {actor.role} cannot invite a {invite.role}")
+    organization = None
+    if invite.reference_id("organization") is not None:
+        organization = invite.organization
+        if organization is None or not organization.is_active:
+            raise Conflict(ORGANIZATION_INACTIVE)
+    now = utcnow()
+    _ensure_invitable(invite.email, now)
+    return _issue_invite(actor, invite.email, invite.role, organization, False, now, events.INVITE_REINVITED,
+                         previousInviteId=str(invite.id))
 
 
 def _token_guard():
@@ -167,8 +199,12 @@ def _invite_by_token(token):
     """The invite of `token`; an unknown token counts as a guess by the client (NotFound)."""
     guard = _token_guard()
     lockout.check(guard)
-    invite = Invite.objects(token_hash=token_digest(token)).first()
+    digest = token_digest(token)
+    invite = Invite.objects(token_hash=digest).first()
     if invite is None:
+        # A link a resend replaced is a real link, not a guess: say what happened.
+        if Invite.objects(superseded_token_hashes=digest).first() is not None:
+            raise Gone(LINK_REPLACED)
         lockout.record_failure(guard)
         raise NotFound(INVITE_NOT_FOUND)
     return invite
@@ -294,9 +330,26 @@ def _announce_acceptance(invite, user):
     broadcast_invite_status(invite)
 
 
-def list_invites(user, page, limit, status=None):
-    """Invites sent by `user`, newest first, optionally filtered by effective status."""
-    queryset = Invite.objects(invited_by=user)
+def _invites_in_view(user, organization_id):
+    """Invites sent by `user`; with `organization_id`, every invite of that organization.
+
+    Staff may name any organization, a client_admin only its own (another answers NotFound).
+    """
+    if organization_id is None:
+        return Invite.objects(invited_by=user)
+    if user.role == CLIENT_USER:
+        raise Forbidden("Your role does not allow this")
+    organization = get_or_404(Organization, organization_id, "Organization not found")
+    if not is_staff(user.role) and str(organization.id) != user.organization_id:
+        raise NotFound("Organization not found")
+    return Invite.objects(organization=organization)
+
+
+def list_invites(user, page, limit, status=None, search=None, organization_id=None):
+    """Invites sent by `user` (or of one organization), newest first, filtered by effective status and email."""
+    queryset = _invites_in_view(user, organization_id)
+    if search:
+        queryset = queryset.filter(email__icontains=search)
     now = utcnow()
     if status == PENDING:
         queryset = queryset.filter(status=PENDING, expires_at__gt=now)
@@ -304,9 +357,24 @@ def list_invites(user, page, limit, status=None):
         queryset = queryset.filter(Q(status=EXPIRED) | Q(status=PENDING, expires_at__lte=now))
     elif status:
         queryset = queryset.filter(status=status)
-    # Every row's answer names its inviter and organization: fetch them per page, not per invite.
     # _id breaks ties: invites created in the same millisecond keep one order from page to page.
-    return paginate(queryset.order_by("-created_at", "-id"), page, limit, select_related=True)
+    return paginate(queryset.order_by("-created_at", "-id"), page, limit, read=invite_rows)
+
+
+# What a listed invite answers (schemas.responses.InviteSchema), read raw.
+INVITE_LIST_FIELDS = ("id", "email", "role", "organization", "invited_by", "status", "expires_at", "accepted_at",
+                      "revoked_at", "send_count", "email_status", "created_at")
+
+
+def invite_rows(page_set):
+    """A page of invites as projected rows; their inviters and organizations in one query per collection."""
+    invites = rows(page_set, INVITE_LIST_FIELDS, InviteRow)
+    organizations = rows_by_id(Organization, (invite.organization for invite in invites), ("name",))
+    inviters = rows_by_id(User, (invite.invited_by for invite in invites), ("email", "first_name", "last_name"))
+    for invite in invites:
+        invite.organization = organizations.get(invite.organization)
+        invite.invited_by = inviters.get(invite.invited_by)
+    return invites
 
 
 def find_manageable_invite(actor, invite_id):
@@ -357,7 +425,7 @@ def _wait_before_resend(invite, now):
 
 
 def _resend_refused(wait):
-    return TooManyRequests(f"This invite was just sent; please wait {wait} seconds before resending it",
+    return TooManyRequests(f"This invite was just sent; please wait {wait_in_words(wait)} before resending it",
                            retry_after=wait)
 
 
@@ -381,7 +449,8 @@ def resend_invite(actor, invite_id):
         raise _resend_refused(wait)
     wait = Throttle.hit(f"invite-resend:{actor.id}", config["INVITE_RESENDS_PER_HOUR"], timedelta(hours=1), now)
     if wait:
-        raise TooManyRequests("You have resent too many invites; please try again later", retry_after=wait)
+        raise TooManyRequests(f"You have resent too many invites; please try again in {wait_in_words(wait)}",
+                              retry_after=wait)
     token = new_token()
     try:
         resent = invite.renew(token_digest(token), now + config["INVITE_EXPIRES"], now,

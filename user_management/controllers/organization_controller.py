@@ -2,12 +2,17 @@
 from mongoengine.errors import NotUniqueError
 
 from ..exceptions import Conflict, NotFound
-from ..models import Organization, RefreshToken, User, get_or_404
+from ..models import Invite, Organization, RefreshToken, User, get_or_404
 from ..models import audit_event as events
+from ..models.rows import USER_FIELDS, UserRow, rows
 from ..services import audit
 from ..services.sessions import end_organization_sessions
-from ..utils.pagination import paginate
+from ..utils.pagination import Row, paginate, with_rows
+from ..utils.roles import is_staff
 from ..utils.timeutil import utcnow
+
+
+ORGANIZATION_NOT_FOUND = "Organization not found"
 
 
 def organization_of(user):
@@ -40,9 +45,62 @@ def update_organization(user, name=None, two_factor_method=None):
 
 def list_members(user, page, limit):
     """Members of the user's organization, oldest first."""
-    organization = organization_of(user)
+    return _members_page(organization_of(user), page, limit)
+
+
+def _members_page(organization, page, limit):
     # _id breaks ties: members created in the same millisecond keep one order from page to page.
-    return paginate(User.objects(organization=organization).order_by("created_at", "id"), page, limit)
+    return paginate(User.objects(organization=organization).order_by("created_at", "id"), page, limit,
+                    read=lambda page_set: rows(page_set, USER_FIELDS, UserRow))
+
+
+def _counts(queryset, organization_ids):
+    """{organization id: how many documents of `queryset` belong to it}, in one aggregation."""
+    rows = queryset.filter(organization__in=organization_ids).aggregate(
+        [{"$group": {"_id": "$organization", "count": {"$sum": 1}}}])
+    return {str(row["_id"]): row["count"] for row in rows}
+
+
+def _with_counts(organizations):
+    """{organization id: extras} with memberCount and pendingInviteCount: two queries for any number."""
+    ids = [organization.id for organization in organizations]
+    members = _counts(User.objects, ids) if ids else {}
+    pending = _counts(Invite.objects(**Invite.usable_filter()), ids) if ids else {}
+    return {str(i): {"member_count": members.get(str(i), 0), "pending_invite_count": pending.get(str(i), 0)}
+            for i in ids}
+
+
+def list_organizations(page, limit, search=None, status=None):
+    """Organizations (staff), newest first, with member and pending-invite counts."""
+    # A provisional organization is still being created with its first invite: not listed yet.
+    queryset = Organization.objects(provisional_until=None)
+    if search:
+        queryset = queryset.filter(name__icontains=search)
+    if status:
+        queryset = queryset.filter(is_active=status == "active")
+    # _id breaks ties: organizations created in the same millisecond keep one order from page to page.
+    result = paginate(queryset.order_by("-created_at", "-id"), page, limit)
+    counts = _with_counts(result.items)
+    return with_rows(result, lambda organization: counts[str(organization.id)])
+
+
+def visible_organization(actor, organization_id):
+    """An organization `actor` may look at: any for staff, only its own for a member (else NotFound)."""
+    organization = get_or_404(Organization, organization_id, ORGANIZATION_NOT_FOUND)
+    if not is_staff(actor.role) and str(organization.id) != actor.organization_id:
+        raise NotFound(ORGANIZATION_NOT_FOUND)
+    return organization
+
+
+def organization_detail(actor, organization_id):
+    """One organization with its member and pending-invite counts."""
+    organization = visible_organization(actor, organization_id)
+    return Row(organization, **_with_counts([organization])[str(organization.id)])
+
+
+def members_of(actor, organization_id, page, limit):
+    """Members of an organization the actor may look at, oldest first."""
+    return _members_page(visible_organization(actor, organization_id), page, limit)
 
 
 def set_organization_status(actor, organization_id, is_active):

@@ -3,7 +3,7 @@ import time
 
 from flask import current_app
 
-from ..exceptions import Gone, InvalidInput
+from ..exceptions import BadRequest, Gone, InvalidInput
 from ..models import PasswordResetToken, Throttle, TwoFactorChallenge, User
 from ..models import audit_event as events
 from ..services import audit, lockout
@@ -15,6 +15,8 @@ from ..utils.timeutil import utcnow
 from ..utils.tokens import new_token, token_digest
 
 INVALID_RESET = "This password reset link is invalid or has expired"
+RESET_USED = "This password reset link was already used, or a newer one was sent; request a new one"
+RESET_EXPIRED = "This password reset link has expired; request a new one"
 
 
 def _set_password(user, password):
@@ -58,6 +60,25 @@ def forgot_password(email):
     remaining = config["FORGOT_PASSWORD_MIN_SECONDS"] - (time.perf_counter() - started)
     if remaining > 0:
         time.sleep(remaining)
+
+
+def check_reset_token(token):
+    """Tell the reset page, before the form is filled, whether its link still works (BadRequest saying why not).
+
+    Unknown links count against the client as token guesses, as in `reset_password`.
+    """
+    guard = lockout.token_key("reset", audit.client_context()["ip"])
+    lockout.check(guard)
+    record = PasswordResetToken.objects(token_hash=token_digest(token)).first()
+    user = record.user if record is not None else None
+    if user is None or not user.is_active:
+        lockout.record_failure(guard)
+        raise BadRequest(INVALID_RESET)
+    if record.used_at is not None:
+        raise BadRequest(RESET_USED)
+    if record.expires_at <= utcnow():
+        raise BadRequest(RESET_EXPIRED)
+    return True
 
 
 def reset_password(token, password):

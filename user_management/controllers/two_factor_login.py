@@ -6,7 +6,7 @@ one floor down, in `services/two_factor.py`.
 import logging
 import math
 
-from ..exceptions import TooManyRequests, Unauthorized
+from ..exceptions import TooManyRequests, Unauthorized, wait_in_words
 from ..models import Throttle
 from ..models.two_factor import LOGIN, TOTP_ENROLL
 from ..services import two_factor as second_factor
@@ -65,7 +65,7 @@ def verify_recovery_code(two_factor_token, code, client=None):
 
 
 def _wait_message(seconds):
-    return f"Please wait {seconds} seconds before requesting another code"
+    return f"Please wait {wait_in_words(seconds)} before requesting another code"
 
 
 def resend_otp(two_factor_token, user_id):
@@ -80,7 +80,8 @@ def resend_otp(two_factor_token, user_id):
         raise TooManyRequests(_wait_message(wait), retry_after=wait)
     wait = Throttle.hit(f"otp-resend:{user.id}", setting("OTP_RESENDS_PER_HOUR"), setting("OTP_RESEND_WINDOW"), now)
     if wait:
-        raise TooManyRequests("Too many codes requested; please try again later", retry_after=wait)
+        raise TooManyRequests(f"Too many codes requested; please try again in {wait_in_words(wait)}",
+                              retry_after=wait)
     code = codes.new_otp()
     resent = challenge.resend_code(second_factor.otp_digest(challenge, code), setting("TWO_FACTOR_CHALLENGE_EXPIRES"),
                                    interval, now)

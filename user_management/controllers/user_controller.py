@@ -1,21 +1,26 @@
 """Creating accounts outside invites (first super admin) and managing a user's status."""
 from flask import current_app
 from mongoengine.errors import NotUniqueError
+from mongoengine.queryset.visitor import Q
 
 from servicekit import contract
 
-from ..exceptions import Conflict, InvalidInput
-from ..models import User
+from ..exceptions import Conflict, InvalidInput, NotFound
+from ..models import Organization, User, get_or_404
 from ..models import audit_event as events
+from ..models.rows import USER_FIELDS, UserRow, rows
 from ..services import audit, lockout
 from ..services.passwords import check_new_password
 from ..services.sessions import set_user_active
 from ..services.users import find_managed_user
+from ..utils.pagination import paginate, with_rows
 from ..utils.passwords import hash_password
-from ..utils.roles import SUPER_ADMIN
+from ..utils.roles import SUPER_ADMIN, is_staff
+from ..utils.timeutil import utcnow
 
 
 PLACEHOLDER_NAMES = ("Super", "Admin")
+ORGANIZATION_NOT_FOUND = "Organization not found"
 
 
 def create_super_admin(email, password, first_name=None, last_name=None):
@@ -68,3 +73,56 @@ def unlock_user(actor, user_id):
     lockout.unlock_user(target)
     audit.record(events.USER_UNLOCKED, actor=actor, target=target)
     return target
+
+
+def _visible_organization(actor, organization_id):
+    """The organization a list is narrowed to: any for staff, only its own for a client_admin (else NotFound)."""
+    if is_staff(actor.role):
+        return get_or_404(Organization, organization_id, ORGANIZATION_NOT_FOUND).id if organization_id else None
+    if organization_id and organization_id.lower() != actor.organization_id:
+        raise NotFound(ORGANIZATION_NOT_FOUND)
+    return actor.organization.id
+
+
+def list_users(actor, page, limit, search=None, role=None, organization_id=None, status=None):
+    """Users the actor may see (staff: everyone; client_admin: its organization), newest first.
+
+    Each row also says whether the user is locked out and names its organization.
+    """
+    queryset = User.objects
+    organization = _visible_organization(actor, organization_id)
+    if organization is not None:
+        queryset = queryset.filter(organization=organization)
+    if search:
+        queryset = queryset.filter(Q(email__icontains=search) | Q(first_name__icontains=search)
+                                   | Q(last_name__icontains=search))
+    if role:
+        queryset = queryset.filter(role=role)
+    now = utcnow()
+    if status == "inactive":
+        queryset = queryset.filter(is_active=False)
+    elif status:
+        # Locks are few and keyed by email hash: find the locked among the candidates, then filter on them.
+        locked = lockout.locked_user_ids(queryset.filter(is_active=True).scalar("id", "email"), now)
+        queryset = queryset.filter(is_active=True, **{"id__in" if status == "locked" else "id__nin": list(locked)})
+    # _id breaks ties: users created in the same millisecond keep one order from page to page.
+    result = paginate(queryset.order_by("-created_at", "-id"), page, limit,
+                      read=lambda page_set: rows(page_set, USER_FIELDS, UserRow))
+    locked = lockout.locked_user_ids([(user.id, user.email) for user in result.items], now)
+    names = dict(Organization.objects(id__in=list({user.organization_id for user in result.items} - {None}))
+                 .scalar("id", "name"))
+    names = {str(key): name for key, name in names.items()}
+    return with_rows(result, lambda user: {"locked": str(user.id) in locked,
+                                           "organization_name": names.get(user.organization_id)})
+
+
+def update_profile(user, first_name=None, last_name=None):
+    """The user changes its own names (already validated like an invite acceptance's)."""
+    changes = {field: value.strip() for field, value in (("first_name", first_name), ("last_name", last_name))
+               if value is not None}
+    User.objects(id=user.id).update_one(**{f"set__{field}": value for field, value in changes.items()},
+                                        set__updated_at=utcnow())
+    user.reload()
+    audit.record(events.PROFILE_UPDATED, actor=user, target=user,
+                 details={"fields": sorted({"first_name": "firstName", "last_name": "lastName"}[f] for f in changes)})
+    return user

@@ -6,6 +6,7 @@ never a 500.
 import logging
 
 import redis
+from flask import g
 from pymongo.errors import PyMongoError
 
 from servicekit import errors
@@ -34,9 +35,31 @@ def handle_redis_error(error):
                           headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
+def handle_domain_error(error):
+    """servicekit's answer; a 429's own wait is remembered so the limiter's headers cannot change it."""
+    if isinstance(error, errors.TooManyRequests) and error.retry_after:
+        g.retry_after = int(error.retry_after)
+    return errors.handle_domain_error(error)
+
+
+def keep_retry_after(response):
+    """Put back the Retry-After of a refusal the service itself made (its message says the same wait).
+
+    Flask-Limiter sets Retry-After on every limited route's answer to the later of the answer's own and
+    the end of its window, so "wait 30 seconds" used to come with a Retry-After of 3593.
+    """
+    wait = g.pop("retry_after", None)
+    if wait is not None and response.status_code == 429:
+        response.headers["Retry-After"] = str(wait)
+    return response
+
+
 def register_error_handlers(app):
     """servicekit's handlers, and 503 for an unreachable MongoDB or Redis."""
     errors.register_error_handlers(app)
+    app.register_error_handler(errors.DomainError, handle_domain_error)
+    # First in the list, so it runs last (Flask runs after-request hooks in reverse), after the limiter's.
+    app.after_request_funcs.setdefault(None, []).insert(0, keep_retry_after)
     app.register_error_handler(PyMongoError, handle_database_error)
     app.register_error_handler(redis.ConnectionError, handle_redis_error)
     app.register_error_handler(redis.TimeoutError, handle_redis_error)

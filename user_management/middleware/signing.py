@@ -52,10 +52,15 @@ def _private_key(_identity):
     return keyring().private_key_for_new_token()
 
 
-@jwt.decode_key_loader
-def _public_key(header, _claims):
+def verification_key(header):
+    """The public key that verifies a token with this JOSE `header` (InvalidTokenError if none is published)."""
     kid = header.get("kid")
     key = keyring().verification_key(kid) if isinstance(kid, str) else None
     if key is None or header.get("alg") != key.alg:
         raise pyjwt.InvalidTokenError("The token is not signed by a published key")
     return key.public_key
+
+
+@jwt.decode_key_loader
+def _public_key(header, _claims):
+    return verification_key(header)

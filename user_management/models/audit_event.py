@@ -16,6 +16,9 @@ REFRESH_TOKEN_REUSE = "refresh_token.reuse_detected"  # nosec B105
 # B105: an audit event type. A signed-out session tried to refresh: not an alarm.
 REFRESH_TOKEN_REVOKED = "refresh_token.revoked_presented"  # nosec B105
 LOGOUT_ALL = "logout.all"
+# One session (a login's refresh-token family) signed out from the session list.
+SESSION_ENDED = "session.ended"
+PROFILE_UPDATED = "profile.updated"
 # B105: an audit event type
 PASSWORD_RESET = "password.reset"  # nosec B105
 PASSWORD_CHANGED = "password.changed"  # nosec B105
@@ -25,6 +28,8 @@ INVITE_CREATED = "invite.created"
 INVITE_ACCEPTED = "invite.accepted"
 INVITE_REVOKED = "invite.revoked"
 INVITE_RESENT = "invite.resent"
+# A revoked or expired invite sent again as a new invite.
+INVITE_REINVITED = "invite.reinvited"
 USER_DEACTIVATED = "user.deactivated"
 USER_REACTIVATED = "user.reactivated"
 USER_UNLOCKED = "user.unlocked"
@@ -40,7 +45,7 @@ EVENT_TYPES = (
     REFRESH_TOKEN_REUSE, REFRESH_TOKEN_REVOKED, LOGOUT_ALL, PASSWORD_RESET, PASSWORD_CHANGED, CURRENT_PASSWORD_FAILURE, INVITE_CREATED, INVITE_ACCEPTED,
     INVITE_REVOKED, INVITE_RESENT, USER_DEACTIVATED, USER_REACTIVATED, USER_UNLOCKED,
     ORGANIZATION_TWO_FACTOR_CHANGED, ORGANIZATION_DEACTIVATED, ORGANIZATION_REACTIVATED,
-    PASSKEY_REGISTERED, PASSKEY_USED, PASSKEY_REMOVED,
+    PASSKEY_REGISTERED, PASSKEY_USED, PASSKEY_REMOVED, SESSION_ENDED, PROFILE_UPDATED, INVITE_REINVITED,
 )
 
 

@@ -6,6 +6,7 @@ from mongoengine import (
     EmbeddedDocument,
     EmbeddedDocumentField,
     IntField,
+    ListField,
     ReferenceField,
     StringField,
 )
@@ -20,6 +21,13 @@ REVOKED = "revoked"
 EXPIRED = "expired"
 # "expired" is stored only when a newer invite replaces an expired one (see `retire_expired`).
 STORED_STATUSES = (PENDING, ACCEPTED, REVOKED, EXPIRED)
+
+
+def effective_status(status, expires_at, now=None):
+    """pending, accepted, revoked or expired: a stored pending invite past `expires_at` is expired."""
+    if status == PENDING and expires_at <= (now or utcnow()):
+        return EXPIRED
+    return status
 
 
 class PendingAccount(EmbeddedDocument):
@@ -55,6 +63,8 @@ class Invite(Document):
     organization = ReferenceField("Organization", null=True)
     invited_by = ReferenceField("User", required=True, db_field="invitedBy")
     token_hash = StringField(required=True, unique=True, db_field="tokenHash")
+    # Digests of the links a resend replaced, so such a link is told apart from a wrong one.
+    superseded_token_hashes = ListField(StringField(), db_field="supersededTokenHashes")
     status = StringField(choices=STORED_STATUSES, default=PENDING)
     expires_at = DateTimeField(required=True, db_field="expiresAt")
     accepted_at = DateTimeField(null=True, db_field="acceptedAt")
@@ -79,6 +89,7 @@ class Invite(Document):
         "auto_create_index": False,
         "indexes": [
             "token_hash",
+            "superseded_token_hashes",
             "email",
             ("invited_by", "-created_at"),
             "organization",
@@ -91,9 +102,7 @@ class Invite(Document):
 
     def effective_status(self, now=None):
         """Return pending, accepted, revoked or expired."""
-        if self.status == PENDING and self.expires_at <= (now or utcnow()):
-            return EXPIRED
-        return self.status
+        return effective_status(self.status, self.expires_at, now)
 
     def is_usable(self, now=None):
         """True while the invite can still be accepted: pending, unexpired, and its email queued."""
@@ -169,12 +178,14 @@ class Invite(Document):
         With `interval`, also None when the last email went out less than `interval` ago (one atomic check).
         """
         now = now or utcnow()
-        queryset = type(self).objects(id=self.id, status__in=(PENDING, EXPIRED))
+        # Also None when another resend replaced the token meanwhile: the replaced one is remembered exactly.
+        queryset = type(self).objects(id=self.id, status__in=(PENDING, EXPIRED), token_hash=self.token_hash)
         if interval is not None:
             queryset = queryset.filter(Q(last_sent_at=None) | Q(last_sent_at__lte=now - interval))
         return queryset.modify(
             new=True, set__status=PENDING, set__token_hash=token_hash, set__expires_at=expires_at,
             set__updated_at=now, set__last_sent_at=now, unset__draft_until=True, inc__send_count=1,
+            push__superseded_token_hashes=self.token_hash,
         )
 
     def track_email(self, job_id):

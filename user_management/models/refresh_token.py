@@ -66,6 +66,26 @@ class RefreshToken(Document):
         return cls.objects(family=family, revoked_at=None).update(set__revoked_at=now or utcnow())
 
     @classmethod
+    def active_sessions(cls, user, now=None):
+        """The user's signed-in sessions, most recently used first: dicts of id (the family), createdAt (its
+        login), lastUsedAt (its latest refresh), ip and userAgent (of that refresh). Two queries."""
+        now = now or utcnow()
+        # Every live family has exactly one unused, unrevoked, unexpired token: its newest.
+        latest = list(cls.objects(user=user, used_at=None, revoked_at=None, expires_at__gt=now).order_by("-created_at"))
+        started = {row["_id"]: row["createdAt"] for row in cls.objects(
+            user=user, family__in=[token.family for token in latest]).aggregate(
+            [{"$group": {"_id": "$family", "createdAt": {"$min": "$createdAt"}}}])}
+        return [{"id": token.family, "created_at": started.get(token.family, token.created_at),
+                 "last_used_at": token.created_at, "ip": token.ip, "user_agent": token.user_agent}
+                for token in latest]
+
+    @classmethod
+    def live_family_of(cls, user, family, now=None):
+        """True when `family` is a signed-in session of `user`."""
+        return cls.objects(user=user, family=family, used_at=None, revoked_at=None,
+                           expires_at__gt=now or utcnow()).first() is not None
+
+    @classmethod
     def revoke_all_for_user(cls, user, now=None):
         """Revoke every live token of a user; returns how many were revoked."""
         return cls.objects(user=user, revoked_at=None).update(set__revoked_at=now or utcnow())

@@ -1,10 +1,10 @@
 """/api/auth: login and its second factor, refresh, logout, profile, passwords."""
 from flask import Blueprint, current_app, request
-from flask_jwt_extended import current_user, verify_jwt_in_request
+from flask_jwt_extended import current_user, get_jwt
 
-from ..controllers import auth_controller, password_controller, two_factor_enrollment, two_factor_login
+from ..controllers import auth_controller, password_controller, two_factor_enrollment, two_factor_login, user_controller
 from ..extensions import limiter
-from ..middleware.auth import auth_required
+from ..middleware.auth import access_claims, auth_required, verify_access_token
 from ..middleware.request_parsing import json_body
 from ..schemas import responses as out
 from ..utils.openapi import api_doc
@@ -14,10 +14,12 @@ from ..schemas.auth import (
     ForgotPasswordSchema,
     LoginSchema,
     OtpConfirmSchema,
+    ProfileUpdateSchema,
     RecoveryCodeLoginSchema,
     RefreshTokenSchema,
     ResendOtpSchema,
     ResetPasswordSchema,
+    ResetTokenSchema,
     TotpConfirmSchema,
     TotpSetupSchema,
     TwoFactorSettingsSchema,
@@ -64,7 +66,7 @@ def _signed_in_user(two_factor_token):
     """The access-token user, unless the request carries an enrollment twoFactorToken instead."""
     if two_factor_token:
         return None
-    verify_jwt_in_request()
+    verify_access_token()
     return current_user._get_current_object()
 
 
@@ -177,6 +179,15 @@ def forgot_password():
     return out.MessageSchema().dump({"message": "If an account exists for this email, a reset link has been sent"})
 
 
+@bp.post("/reset-password/check")
+@api_doc(body=ResetTokenSchema, response=out.ResetTokenValidSchema, errors=(400, 429))
+@password_reset_limit
+def check_reset_token():
+    """Whether a reset link still works, so the page can say so before the form is filled."""
+    data = json_body(ResetTokenSchema())
+    return out.ResetTokenValidSchema().dump({"valid": password_controller.check_reset_token(data["token"])})
+
+
 @bp.post("/reset-password")
 @api_doc(body=ResetPasswordSchema, response=out.MessageSchema, errors=(410,))
 @password_reset_limit
@@ -226,9 +237,40 @@ def logout_all():
     return out.MessageSchema().dump({"message": "Every session has been signed out"})
 
 
+PROFILE_SCHEMA = out.ProfileSchema()  # dumping keeps no state: one instance serves every request
+
+
 @bp.get("/profile")
 @api_doc(response=out.ProfileSchema, auth=True)
 @auth_required()
 def profile():
     """The caller's account, without secrets."""
-    return out.ProfileSchema().dump({"user": current_user._get_current_object()})
+    return PROFILE_SCHEMA.dump({"user": auth_controller.profile(access_claims()["sub"])})
+
+
+@bp.patch("/profile")
+@api_doc(body=ProfileUpdateSchema, response=out.UserResponseSchema, auth=True)
+@auth_required()
+def update_profile():
+    """Change the caller's own first and/or last name."""
+    data = json_body(ProfileUpdateSchema())
+    user = user_controller.update_profile(current_user, data.get("first_name"), data.get("last_name"))
+    return out.UserResponseSchema().dump({"message": "Profile updated", "user": user})
+
+
+@bp.get("/sessions")
+@api_doc(response=out.SessionListSchema, auth=True)
+@auth_required()
+def sessions():
+    """The caller's signed-in sessions (created, last used, IP, user agent, which one is this one)."""
+    return out.SessionListSchema().dump(
+        {"sessions": auth_controller.list_sessions(current_user, get_jwt().get("sid"))})
+
+
+@bp.delete("/sessions/<session_id>")
+@api_doc(response=out.MessageSchema, auth=True, errors=(404,))
+@auth_required()
+def end_session(session_id):
+    """Sign one of the caller's sessions out: its refresh token, access tokens and sockets die at once."""
+    auth_controller.end_own_session(current_user, session_id, get_jwt().get("sid"))
+    return out.MessageSchema().dump({"message": "Session signed out"})

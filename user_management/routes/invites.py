@@ -44,12 +44,13 @@ def accept():
 
 
 @bp.get("/list")
-@api_doc(query=InviteListSchema, response=out.InviteListResponseSchema, auth=True)
+@api_doc(query=InviteListSchema, response=out.InviteListResponseSchema, auth=True, errors=(403, 404))
 @auth_required()
 def list_sent():
     """Invites the caller sent, with their status."""
     args = query_args(InviteListSchema())
-    page = invite_controller.list_invites(current_user, args["page"], args["limit"], args.get("status"))
+    page = invite_controller.list_invites(current_user, args["page"], args["limit"], args.get("status"),
+                                          args.get("search"), args.get("organization_id"))
     return out.InviteListResponseSchema().dump({"invites": page.items, "pagination": page})
 
 
@@ -68,3 +69,12 @@ def resend(invite_id):
     """Send a pending or expired invite again with a new link (limited per invite and per sender)."""
     invite = invite_controller.resend_invite(current_user, invite_id)
     return _answer(invite_controller.email_outcome_message(invite, "Invite resent"), invite)
+
+
+@bp.post("/<invite_id>/reinvite")
+@api_doc(response=out.InviteResponseSchema, status=201, auth=True, errors=(403, 404, 409))
+@auth_required()
+def reinvite(invite_id):
+    """Invite the address of a revoked or expired invite again: a new invite, link and expiry."""
+    invite = invite_controller.reinvite(current_user, invite_id)
+    return _answer(invite_controller.email_outcome_message(invite, "Invite sent again"), invite), 201

@@ -4,10 +4,11 @@ from flask_jwt_extended import current_user
 
 from ..controllers import two_factor_enrollment, user_controller
 from ..middleware.auth import auth_required
-from ..middleware.request_parsing import json_body
+from ..middleware.request_parsing import json_body, query_args
 from ..schemas import responses as out
-from ..schemas.organization import UserStatusSchema
+from ..schemas.organization import UserListSchema, UserStatusSchema
 from ..utils.openapi import api_doc
+from ..utils.roles import CLIENT_ADMIN, STAFF_ROLES
 
 bp = Blueprint("users", __name__, url_prefix="/api/users")
 
@@ -15,6 +16,17 @@ bp = Blueprint("users", __name__, url_prefix="/api/users")
 def _answer(message, user):
     """`{success, message, user}`."""
     return out.UserResponseSchema().dump({"message": message, "user": user})
+
+
+@bp.get("")
+@api_doc(query=UserListSchema, response=out.UserListResponseSchema, auth=True, errors=(403, 404))
+@auth_required(*STAFF_ROLES, CLIENT_ADMIN)
+def list_users():
+    """Staff: every user; a client_admin: its organization's. Search, filters, newest first."""
+    args = query_args(UserListSchema())
+    page = user_controller.list_users(current_user, args["page"], args["limit"], args.get("search"), args.get("role"),
+                                      args.get("organization_id"), args.get("status"))
+    return out.UserListResponseSchema().dump({"users": page.items, "pagination": page})
 
 
 @bp.patch("/<user_id>/status")

@@ -1,7 +1,7 @@
 """Request schemas of the auth endpoints."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .fields import NormalizedEmail, Password, given_password
+from .fields import NormalizedEmail, Password, given_password, name_field
 
 TOKEN_LENGTH = validate.Length(min=1, max=512)
 SIX_DIGITS = validate.Regexp(r"^\d{6}$", error="Must be a 6-digit code")
@@ -108,6 +108,12 @@ class ForgotPasswordSchema(Schema):
     email = NormalizedEmail(required=True)
 
 
+class ResetTokenSchema(Schema):
+    """POST /api/auth/reset-password/check."""
+
+    token = fields.String(required=True, validate=TOKEN_LENGTH)
+
+
 class ResetPasswordSchema(Schema):
     """POST /api/auth/reset-password."""
 
@@ -120,3 +126,15 @@ class ChangePasswordSchema(Schema):
 
     current_password = given_password("currentPassword")
     new_password = Password(required=True, data_key="newPassword")
+
+
+class ProfileUpdateSchema(Schema):
+    """PATCH /api/auth/profile: the caller's own names (at least one)."""
+
+    first_name = name_field("firstName", required=False)
+    last_name = name_field("lastName", required=False)
+
+    @validates_schema
+    def _something_to_change(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give firstName and/or lastName")

@@ -36,6 +36,17 @@ def name_field(data_key, required=True):
     return fields.String(required=required, data_key=data_key, validate=name_validators(NAME_MAX_LENGTH))
 
 
+def object_id_field(data_key, **kwargs):
+    """An id a client sends in a query string (24 hex digits)."""
+    return fields.String(data_key=data_key, validate=validate.Regexp(r"^[0-9a-fA-F]{24}$", error="Must be an id"),
+                         **kwargs)
+
+
+def search_field(description):
+    """A case-insensitive search text (matched literally, never as a pattern)."""
+    return fields.String(validate=validate.Length(min=1, max=100), metadata={"description": description})
+
+
 def given_password(data_key="password"):
     """A password presented for checking (not a new one): bounded but not policy-checked."""
     return fields.String(required=True, data_key=data_key, validate=validate.Length(min=1, max=MAX_LENGTH * 4))

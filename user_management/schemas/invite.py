@@ -5,7 +5,7 @@ from servicekit.contract import ORGANIZATION_NAME_MAX_LENGTH, name_validators
 
 from ..models.invite import ACCEPTED, EXPIRED, PENDING, REVOKED
 from ..utils.roles import CLIENT_ADMIN, ROLES
-from .fields import NormalizedEmail, Password, name_field
+from .fields import NormalizedEmail, Password, name_field, object_id_field, search_field
 
 
 class InviteCreateSchema(Schema):
@@ -42,3 +42,6 @@ class InviteListSchema(PageSchema):
     """GET /api/invites/list."""
 
     status = fields.String(validate=validate.OneOf((PENDING, ACCEPTED, EXPIRED, REVOKED)))
+    search = search_field("case-insensitive part of the invited email")
+    organization_id = object_id_field("organizationId", metadata={
+        "description": "every invite of this organization (staff: any; a client_admin: its own), not only the caller's"})

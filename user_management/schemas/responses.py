@@ -48,6 +48,13 @@ class UserSchema(PersonSchema):
     updated_at = _time("updatedAt")
 
 
+class UserListItemSchema(UserSchema):
+    """A user as GET /api/users lists it."""
+
+    locked = fields.Boolean(required=True, metadata={"description": "locked out by failed attempts right now"})
+    organization_name = fields.String(required=True, allow_none=True, data_key="organizationName")
+
+
 class OrganizationSchema(Schema):
     """A client organization (an `Organization`)."""
 
@@ -57,6 +64,14 @@ class OrganizationSchema(Schema):
     is_active = fields.Boolean(required=True, data_key="isActive")
     created_at = _time("createdAt")
     updated_at = _time("updatedAt")
+
+
+class OrganizationSummarySchema(OrganizationSchema):
+    """An organization with its counts (GET /api/organizations and /api/organizations/{id})."""
+
+    member_count = fields.Integer(required=True, data_key="memberCount")
+    pending_invite_count = fields.Integer(required=True, data_key="pendingInviteCount",
+                                          metadata={"description": "pending, unexpired invites"})
 
 
 class OrganizationRefSchema(Schema):
@@ -128,6 +143,12 @@ class MessageSchema(SuccessSchema):
     """`{success: true, message}`."""
 
     message = fields.String(required=True)
+
+
+class ResetTokenValidSchema(SuccessSchema):
+    """POST /api/auth/reset-password/check: the link still works (otherwise 400 says why)."""
+
+    valid = fields.Boolean(required=True, metadata={"enum": [True]})
 
 
 class UserResponseSchema(MessageSchema):
@@ -226,6 +247,24 @@ class TwoFactorSettingsResponseSchema(MessageSchema):
     totpSetup = fields.Nested(TotpSecretSchema)
 
 
+class ActiveSessionSchema(Schema):
+    """One signed-in session of the caller (a login and its refreshes)."""
+
+    id = fields.String(required=True)
+    created_at = _time("createdAt")
+    last_used_at = Timestamp(required=True, allow_none=True, data_key="lastUsedAt",
+                             metadata={"description": "its login or latest token refresh"})
+    ip = fields.String(required=True, allow_none=True, data_key="ipAddress")
+    user_agent = fields.String(required=True, allow_none=True, data_key="userAgent")
+    current = fields.Boolean(required=True, metadata={"description": "the session of this request's access token"})
+
+
+class SessionListSchema(SuccessSchema):
+    """GET /api/auth/sessions."""
+
+    sessions = fields.List(fields.Nested(ActiveSessionSchema), required=True)
+
+
 class InviteResponseSchema(MessageSchema):
     """A message and the invite it is about."""
 
@@ -256,11 +295,29 @@ class MembersSchema(ListSchema):
     members = fields.List(fields.Nested(UserSchema), required=True)
 
 
+class UserListResponseSchema(ListSchema):
+    """GET /api/users."""
+
+    users = fields.List(fields.Nested(UserListItemSchema), required=True)
+
+
 class OrganizationResponseSchema(SuccessSchema):
     """The caller's organization (with a message after a change)."""
 
     message = fields.String()
     organization = fields.Nested(OrganizationSchema, required=True)
+
+
+class OrganizationListResponseSchema(ListSchema):
+    """GET /api/organizations."""
+
+    organizations = fields.List(fields.Nested(OrganizationSummarySchema), required=True)
+
+
+class OrganizationDetailResponseSchema(SuccessSchema):
+    """GET /api/organizations/{organizationId}."""
+
+    organization = fields.Nested(OrganizationSummarySchema, required=True)
 
 
 class HealthChecksSchema(Schema):

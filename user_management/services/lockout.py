@@ -10,6 +10,7 @@ from flask import current_app
 
 from ..exceptions import TooManyRequests
 from ..models import Lockout, Throttle
+from ..utils.timeutil import utcnow
 
 LOCKED_MESSAGE = "Too many failed attempts, please try again later"
 
@@ -109,3 +110,22 @@ def unlock_user(user):
     """Clear every lock and counter of `user`: logins, hourly budget and second factor."""
     reset(login_key(user.email), two_factor_key(user))
     Throttle.objects(key__in=[login_hour_key(user.email), two_factor_failures_key(user)]).delete()
+
+
+def locked_user_ids(users, now=None):
+    """Ids (str) of `users` (pairs of id and email) that cannot sign in now: a login or second-factor lock,
+    or a spent hourly failure budget. Two queries, whatever the number of users."""
+    now = now or utcnow()
+    owners, budgets = {}, {}
+    for user_id, email in users:
+        owners[login_key(email)] = owners[f"2fa:{user_id}"] = str(user_id)
+        budgets[login_hour_key(email)] = (str(user_id), _config("LOGIN_MAX_FAILURES_PER_HOUR"))
+        budgets[f"2fa-failures:{user_id}"] = (str(user_id), _config("TWO_FACTOR_USER_MAX_FAILURES"))
+    if not owners:
+        return set()
+    locked = {owners[key] for key in Lockout.objects(key__in=list(owners), locked_until__gt=now).scalar("key")}
+    for key, count in Throttle.objects(key__in=list(budgets), expires_at__gt=now).scalar("key", "count"):
+        user_id, limit = budgets[key]
+        if count >= limit:
+            locked.add(user_id)
+    return locked

@@ -1,8 +1,11 @@
 """Session life: who may sign in, opening a session, ending every session, and whether an access token still holds.
 
 A session is a short-lived access token plus a refresh token whose family
-rotates on each refresh. Ending every session revokes the refresh tokens and
-bumps the user's token version, which every access token carries (`tv`).
+rotates on each refresh; the family's id is the session's id, which every access
+token carries (`sid`). Ending every session revokes the refresh tokens and
+bumps the user's token version, which every access token carries (`tv`). Ending
+one session revokes its family and records its id as ended in the user's
+revocation record, so that session's access tokens and sockets die at once.
 
 Every change that ends access bumps the token version and then publishes the
 user's revocation record (servicekit.revocation) to Redis, where notifications
@@ -11,6 +14,7 @@ writes the record too, so a flushed Redis is repaired by the next refresh.
 """
 import logging
 import uuid
+from datetime import timedelta
 
 import redis
 from flask import current_app
@@ -19,7 +23,7 @@ from flask_jwt_extended import create_access_token
 from servicekit import revocation
 
 from ..exceptions import Forbidden
-from ..models import RefreshToken, User
+from ..models import RefreshToken, User, get_by_id
 from ..utils.redis_client import get_redis
 from ..utils.timeutil import utcnow
 from ..utils.tokens import new_token, token_digest
@@ -53,13 +57,16 @@ def user_state(user):
     return revocation.UserState(user.token_version, user.is_active, organization_is_active(user))
 
 
+def _record_ttl():
+    """How long a record (or an ended session in it) must live: the longest-lived access token, and some."""
+    return current_app.config["JWT_ACCESS_EXPIRES"].total_seconds() + RECORD_GRACE_SECONDS
+
+
 def _write_state(user, announce):
-    config = current_app.config
-    prefix = config["SHARED_KEY_PREFIX"]
-    ttl = config["JWT_ACCESS_EXPIRES"].total_seconds() + RECORD_GRACE_SECONDS
+    prefix = current_app.config["SHARED_KEY_PREFIX"]
     try:
         client = get_redis()
-        revocation.write(client, prefix, user.id, user_state(user), ttl)
+        revocation.write(client, prefix, user.id, user_state(user), _record_ttl())
         if announce:
             revocation.announce(client, prefix, user.id)
     except redis.RedisError as exc:
@@ -80,8 +87,61 @@ def publish_user_state(user_id):
 
 
 def token_is_current(user, claims):
-    """True when `claims` were issued to `user` as it is now, and its organization (if any) is active."""
-    return bool(user and user.is_active and claims.get("tv") == user.token_version and organization_is_active(user))
+    """True when `claims` were issued to `user` as it is now, its organization (if any) is active, and the
+    token's session was not ended on its own."""
+    return bool(user and user.is_active and claims.get("tv") == user.token_version and organization_is_active(user)
+                and not session_is_ended(user.id, claims.get("sid")))
+
+
+def session_is_ended(user_id, sid):
+    """True when session `sid` of the user was ended; the Redis record answers, MongoDB when it cannot.
+
+    A token without `sid` (none is issued so now) has no session of its own to end.
+    """
+    if sid is None:
+        return False
+    try:
+        state = revocation.read(get_redis(), current_app.config["SHARED_KEY_PREFIX"], user_id)
+    except redis.RedisError:
+        state = None
+    if state is not None:
+        return revocation.session_ended(state, sid)
+    # No record (Redis flushed or unreachable): the session's refresh-token family says it.
+    return RefreshToken.family_is_revoked(sid)
+
+
+def token_holds(claims):
+    """Whether an access token with (verified) `claims` still holds: (answer, the user if it had to be loaded).
+
+    One HGETALL of the user's revocation record (also carrying ended sessions), no MongoDB read: every
+    change writes the record before it returns, so every worker sees it at once. A missing record is
+    rebuilt from MongoDB; while Redis is down MongoDB answers, as it did before the record existed.
+    """
+    try:
+        state = revocation.read(get_redis(), current_app.config["SHARED_KEY_PREFIX"], claims["sub"])
+    except redis.RedisError as exc:
+        log.warning("revocation record unreadable; checking MongoDB", extra={"error": type(exc).__name__})
+        user = get_by_id(User, claims["sub"])
+        return token_is_current(user, claims), user
+    if state is None:
+        user = get_by_id(User, claims["sub"])
+        current = token_is_current(user, claims)  # before the rebuild: MongoDB says which sessions ended
+        if user is not None:
+            _rebuild_record(user)
+        return current, user
+    return revocation.holds(state, claims.get("tv"), claims.get("sid")), None
+
+
+def _rebuild_record(user):
+    """Write a missing record from MongoDB: the user's state, and the sessions ended within a record's lifetime."""
+    remember_user_state(user)
+    since = utcnow() - timedelta(seconds=_record_ttl())
+    ended = RefreshToken.objects(user=user.id, revoked_at__gte=since).distinct("family")
+    try:
+        for sid in ended:
+            revocation.end_session(get_redis(), current_app.config["SHARED_KEY_PREFIX"], user.id, sid, _record_ttl())
+    except redis.RedisError as exc:
+        log.error("revocation record not rebuilt", extra={"user_id": str(user.id), "error": type(exc).__name__})
 
 
 def refresh_digest(token):
@@ -96,10 +156,11 @@ def open_session(user, client=None, family=None, family_expires_at=None):
     now = utcnow()
     refresh_token = new_token()
     family_expires_at = family_expires_at or now + config["REFRESH_FAMILY_MAX_AGE"]
+    session_id = family or uuid.uuid4().hex
     RefreshToken(
         token_hash=refresh_digest(refresh_token),
         user=user,
-        family=family or uuid.uuid4().hex,
+        family=session_id,
         expires_at=min(now + config["JWT_REFRESH_EXPIRES"], family_expires_at),
         family_expires_at=family_expires_at,
         user_agent=(client or {}).get("user_agent"),
@@ -110,10 +171,25 @@ def open_session(user, client=None, family=None, family_expires_at=None):
     user.reload()
     remember_user_state(user)
     return {
-        "accessToken": create_access_token(identity=user),
+        "accessToken": create_access_token(identity=user, additional_claims={"sid": session_id}),
         "refreshToken": refresh_token,
         "user": user,
     }
+
+
+def end_session(user_id, sid):
+    """End one session: revoke its refresh tokens, and refuse its access tokens and sockets at once."""
+    RefreshToken.revoke_family(sid)
+    if user_id is None:
+        return
+    prefix = current_app.config["SHARED_KEY_PREFIX"]
+    try:
+        client = get_redis()
+        revocation.end_session(client, prefix, user_id, sid, _record_ttl())
+        revocation.announce(client, prefix, user_id)
+    except redis.RedisError as exc:
+        # API requests then ask MongoDB only when the record is missing; sockets hold until the token expires.
+        log.error("ended session not recorded", extra={"user_id": str(user_id), "error": type(exc).__name__})
 
 
 def end_all_sessions(user):

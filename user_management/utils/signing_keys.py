@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -52,9 +53,9 @@ class SigningKey:
     created_at: datetime
     retired_at: datetime | None = None
 
-    @property
+    @cached_property
     def public_key(self):
-        """The public half, which verifies what this key signed."""
+        """The public half, which verifies what this key signed (derived once: every request verifies with it)."""
         return self.private_key.public_key()
 
     def public_jwk(self):

@@ -1,0 +1,66 @@
+"""Projected raw documents for the list endpoints: one page read as pymongo dicts, no Documents built.
+
+A `Row` carries only the fields a list answers, under the Document's attribute names (not the stored
+camelCase ones), with the Document's defaults for fields a stored document lacks, so the response
+schemas dump a row exactly as they dump the Document. Reference fields stay ids (ObjectId); the list
+resolves the few it names in one query per collection (`rows_by_id`).
+"""
+from .invite import effective_status
+from .lookup import object_id
+from .user import User
+
+_MISSING = object()
+# A user's answered fields (schemas.responses.UserSchema): never a secret.
+USER_FIELDS = ("id", "email", "first_name", "last_name", "role", "organization", "two_factor_method", "totp_enabled",
+               "is_active", "last_login_at", "created_at", "updated_at")
+
+
+class Row:
+    """One raw document's projected fields as attributes."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+class UserRow(Row):
+    """A user in a list: `organization_id` as UserSchema reads it."""
+
+    @property
+    def organization_id(self):
+        return None if self.organization is None else str(self.organization)
+
+
+class InviteRow(Row):
+    """An invite in a list: its effective status as InviteSchema reads it."""
+
+    def effective_status(self, now=None):
+        return effective_status(self.status, self.expires_at, now)
+
+
+def rows(queryset, names, row_class=Row):
+    """The documents of `queryset` as `row_class` objects with the attributes `names` (one projected query)."""
+    fields = queryset._document._fields
+    spec = [(name, fields[name].db_field, fields[name].default) for name in names]
+    found = []
+    for raw in queryset.only(*names).as_pymongo():
+        values = {}
+        for name, key, default in spec:
+            value = raw.get(key, _MISSING)
+            values[name] = (default() if callable(default) else default) if value is _MISSING else value
+        found.append(row_class(**values))
+    return found
+
+
+def user_row(user_id):
+    """The answered fields of one user as a UserRow, or None (also for a malformed id)."""
+    key = object_id(user_id)
+    found = rows(User.objects(id=key), USER_FIELDS, UserRow) if key is not None else []
+    return found[0] if found else None
+
+
+def rows_by_id(document, ids, names):
+    """{id: Row} of the `document`s with these ids (None ids skipped), in one projected query."""
+    wanted = {key for key in ids if key is not None}
+    if not wanted:
+        return {}
+    return {row.id: row for row in rows(document.objects(id__in=list(wanted)), ("id", *names))}
