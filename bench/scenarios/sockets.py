@@ -208,7 +208,7 @@ def fanout(run, stack):
     for index in range(plan.load_processes):
         share = users[index::plan.load_processes]
         path = tokens_file(run.logs / f"socket-load-{index + 1}.txt", share)
-        loads.append(ClientProcess(run, f"sockets_load_{index + 1}", [*load, str(path)], len(share)))
+        loads.append(ClientProcess(run, f"sockets_load_{index + 1}", [*load, str(path), "--wire"], len(share)))
         # One process connecting at a time (50 handshakes at once): RSS then shows what idle clients keep,
         # not the high-water mark of hundreds of simultaneous handshakes.
         connected(loads[-1])
