@@ -261,7 +261,8 @@ def render(results, machine, root):
     add("### Fan-out\n")
     add(f"Connected {fan['clients']} + {fan['probe_clients']} probe clients in {fan['connect_seconds']:.1f} s; "
         f"received {fan['latency']['received']} of {fan['latency']['expected']} expected events; "
-        + (f"round {fan['rounds']} was valid" if fan["valid"] else f"no valid round in {fan['rounds']}")
+        + (f"round {fan['rounds']} was valid" if fan["valid"]
+           else f"no valid round in {fan['rounds']} (the figures are from the one whose clients lagged least)")
         + (f"; rejected rounds' worst client lag p99: {', '.join(f'{v:.1f} ms' for v in fan['rejected'])}.\n"
            if fan["rejected"] else "; no round rejected.\n"))
     add("| Process | RSS before (KiB) | RSS after (KiB) | Per client (KiB) |\n|---|---|---|---|")
@@ -283,7 +284,8 @@ def render(results, machine, root):
     add(f"- Queued: {email['queued']} in {email['queue_seconds']:.1f} s = {email['queue_rate']:.0f}/s "
         f"(p50 {email['queue_p50_ms']:.1f} ms, p99 {email['queue_p99_ms']:.1f} ms, {email['queue_errors']} errors).")
     add(f"- Delivered: {email['delivered']} in {email['delivery_seconds']:.1f} s = {email['delivery_rate']:.0f}/s; "
-        f"{email['backlog_left']} still queued when measurement stopped (average message "
+        f"{max(0, email['backlog_left'])} still queued when measurement stopped (wrk does not count the requests "
+        "in flight when it stops, so the queue may hold a few more than it counted; average message "
         f"{email['avg_message_bytes'] / 1024:.1f} KiB). Of those, {drain['delivered']} in {drain['seconds']:.1f} s = "
         f"{drain['rate']:.0f}/s after the queueing ended (the senders alone: the goal's figure).")
     add("- CPU (cores): " + ", ".join(f"{k} {v:.2f}" for k, v in email["cpu"].items() if k != "machine")

@@ -236,7 +236,8 @@ def fanout(run, stack):
         process.process.stdin.close()  # the end of stdin: disconnect and exit
     run.stop(*(process.process for process in (probe, *loads)))
     mem = memory(stack, before, after, plan.clients + PROBE_CLIENTS)
-    chosen = next((r for r in rounds if r["valid"]), rounds[-1])
+    # The valid round; else the round whose clients came closest to keeping up (reported as rejected).
+    chosen = next((r for r in rounds if r["valid"]), min(rounds, key=lambda r: r["worst_lag_p99_ms"]))
     run.results["fanout"] = {"clients": plan.clients, "probe_clients": PROBE_CLIENTS, "processes": len(stack.services),
                              "load_processes": plan.load_processes, "singles": plan.singles,
                              "broadcasts": plan.broadcasts, "connect_seconds": connect_seconds, "memory": mem,
