@@ -43,6 +43,13 @@ def render(results, machine, root):
     fan = results["fanout"]
     email = results["email"]
     drain_cpu = (email.get("drain") or {}).get("cpu") or email["cpu"]
+    senders = email["baseline"].get("senders", 1) * email["baseline"].get("processes", 1)
+    sender_time = ""
+    if (email.get("drain") or {}).get("rate"):
+        per_email_cpu = sum(v for k, v in drain_cpu.items() if k.startswith("notif")) / email["drain"]["rate"] * 1000
+        sender_time = (f"Each of the {senders} senders takes {senders / email['drain']['rate'] * 1000:.1f} ms per "
+                       f"email ({per_email_cpu:.1f} ms of it CPU), each baseline sender "
+                       f"{senders / email['baseline']['rate'] * 1000:.1f} ms.")
     drain = email.get("drain") or {"rate": email["delivery_rate"], "delivered": email["delivered"],
                                    "seconds": email["delivery_seconds"]}
     single, broadcast = fan["latency"]["single"], fan["latency"]["broadcast"]
@@ -149,10 +156,9 @@ def render(results, machine, root):
          f"{email['baseline'].get('senders', 1)} senders each; while draining, CPU "
          + ", ".join(f"{k} {v:.2f}" for k, v in drain_cpu.items() if k.startswith("notifications"))
          + " cores"
-         + (" (one GIL each: CPU-bound)" if max(v for k, v in drain_cpu.items() if k.startswith("notif")) > 0.85
+         + (" (one GIL each: CPU-bound)." if max(v for k, v in drain_cpu.items() if k.startswith("notif")) > 0.85
             else f" of the one each can use: the rest is waiting, on the Redis and SMTP round trips and, with the "
-                 f"machine {pct(drain_cpu.get('machine', 0))} busy, for a core")
-         + "."),
+                 f"machine {pct(drain_cpu.get('machine', 0))} busy, for a core. " + sender_time)),
     ]
     if trivial:
         best = max(bare["rate"], profile["rate"], listing["rate"])
