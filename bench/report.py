@@ -80,9 +80,13 @@ def render(results, machine, root):
     else:
         socket_measured = f"run rejected ({single['p99_ms']:.1f} ms not a server figure)"
         socket_ok = False
+        lags = fan["latency"]["lag"]
         socket_bound = (f"not measurable here: in all {fan['rounds']} rounds a client process's own event loop "
                         f"lagged more than {fan['lag_limit_ms']} ms at p99 (best round {lag:.1f} ms), i.e. the "
-                        f"clients could not keep up; {machine_note}: other work on the same cores.")
+                        f"clients could not keep up. Every client process, the {fan['probe_clients']}-client probe "
+                        f"included (its lag p99 {lags['probe']['p99_ms']:.1f} ms), stalled at least "
+                        f"{min(v['max_ms'] for v in lags.values()):.0f} ms at some point: the machine's other work "
+                        f"on the same cores ({machine_note}), which stalls the servers too.")
     cpu_us = lambda run, name: run["cpu"].get(name, 0.0) / max(run["rate"], 1e-9) * 1e6  # noqa: E731
     app_us, bare_us = cpu_us(profile, "user_management"), cpu_us(bare, "bare_flask")
     profile_bound = (f"CPU of one process and its GIL ({um_cpu(profile):.2f} cores used): {app_us:.0f} µs of CPU per "
