@@ -24,6 +24,8 @@ def met(value, goal_ok):
     """'yes' / '**no**' for a goal, 'n/a' when there is none."""
     if goal_ok is None:
         return "n/a"
+    if isinstance(goal_ok, str):
+        return goal_ok
     return "yes" if goal_ok else "**no**"
 
 
@@ -79,7 +81,7 @@ def render(results, machine, root):
                         f"{machine_note}.")
     else:
         socket_measured = f"run rejected ({single['p99_ms']:.1f} ms not a server figure)"
-        socket_ok = False
+        socket_ok = "**invalid run**"
         lags = fan["latency"]["lag"]
         socket_bound = (f"not measurable here: in all {fan['rounds']} rounds a client process's own event loop "
                         f"lagged more than {fan['lag_limit_ms']} ms at p99 (best round {lag:.1f} ms), i.e. the "
