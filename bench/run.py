@@ -49,7 +49,7 @@ class Plan:
 
 
 FULL = Plan(bcrypt_samples=10, bcrypt_seconds=20, http_seconds=20, warmup_seconds=2, trivial_seconds=8, clients=1000,
-            load_processes=8, socket_rounds=4, singles=200, broadcasts=20, email_seconds=10, email_tail_seconds=20,
+            load_processes=8, socket_rounds=6, singles=200, broadcasts=20, email_seconds=10, email_tail_seconds=20,
             smtp_raw_seconds=5, instruction_requests=100)
 QUICK = Plan(bcrypt_samples=3, bcrypt_seconds=4, http_seconds=3, warmup_seconds=1, trivial_seconds=2, clients=100,
              load_processes=2, socket_rounds=1, singles=20, broadcasts=3, email_seconds=3, email_tail_seconds=3,
