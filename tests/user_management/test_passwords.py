@@ -240,14 +240,14 @@ def test_the_reset_page_can_check_its_link_before_the_form_is_filled(client, fac
     forgot(client, user.email)
     second = reset_token(outbox, user)
     replaced = check(client, first)
-    assert replaced.status_code == 400 and replaced.json == {
+    assert replaced.status_code == 410 and replaced.json == {
         "success": False, "message": "This password reset link was already used, or a newer one was sent; request a new one"}
     assert reset(client, second).status_code == 200
     assert check(client, second).json["message"].startswith("This password reset link was already used")
     forgot(client, user.email)
     with time_machine.travel(utcnow().timestamp() + 3600 + 1):
         expired = check(client, reset_token(outbox, user))
-    assert expired.status_code == 400
+    assert expired.status_code == 410
     assert expired.json["message"] == "This password reset link has expired; request a new one"
 
 
@@ -259,7 +259,7 @@ def test_reset_check_refuses_bad_input(client, body):
 
 def test_unknown_reset_links_checked_count_as_guesses(client, app):
     refused = [check(client, f"made-up-{n}") for n in range(app.config["LOCKOUT_THRESHOLD"] + 1)]
-    assert refused[0].status_code == 400 and refused[0].json["message"] == "This password reset link is invalid or has expired"
+    assert refused[0].status_code == 410 and refused[0].json["message"] == "This password reset link is invalid or has expired"
     assert refused[-1].status_code == 429
 
 

@@ -3,7 +3,7 @@ import time
 
 from flask import current_app
 
-from ..exceptions import BadRequest, Gone, InvalidInput
+from ..exceptions import Gone, InvalidInput
 from ..models import PasswordResetToken, Throttle, TwoFactorChallenge, User
 from ..models import audit_event as events
 from ..services import audit, lockout
@@ -63,7 +63,7 @@ def forgot_password(email):
 
 
 def check_reset_token(token):
-    """Tell the reset page, before the form is filled, whether its link still works (BadRequest saying why not).
+    """Tell the reset page, before the form is filled, whether its link still works (Gone saying why not).
 
     Unknown links count against the client as token guesses, as in `reset_password`.
     """
@@ -73,11 +73,11 @@ def check_reset_token(token):
     user = record.user if record is not None else None
     if user is None or not user.is_active:
         lockout.record_failure(guard)
-        raise BadRequest(INVALID_RESET)
+        raise Gone(INVALID_RESET)
     if record.used_at is not None:
-        raise BadRequest(RESET_USED)
+        raise Gone(RESET_USED)
     if record.expires_at <= utcnow():
-        raise BadRequest(RESET_EXPIRED)
+        raise Gone(RESET_EXPIRED)
     return True
 
 

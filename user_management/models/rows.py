@@ -37,25 +37,31 @@ class InviteRow(Row):
         return effective_status(self.status, self.expires_at, now)
 
 
+def _spec(document, names):
+    fields = document._fields
+    return [(name, fields[name].db_field, fields[name].default) for name in names]
+
+
+def _row(raw, spec, row_class):
+    values = {}
+    for name, key, default in spec:
+        value = raw.get(key, _MISSING)
+        values[name] = (default() if callable(default) else default) if value is _MISSING else value
+    return row_class(**values)
+
+
 def rows(queryset, names, row_class=Row):
     """The documents of `queryset` as `row_class` objects with the attributes `names` (one projected query)."""
-    fields = queryset._document._fields
-    spec = [(name, fields[name].db_field, fields[name].default) for name in names]
-    found = []
-    for raw in queryset.only(*names).as_pymongo():
-        values = {}
-        for name, key, default in spec:
-            value = raw.get(key, _MISSING)
-            values[name] = (default() if callable(default) else default) if value is _MISSING else value
-        found.append(row_class(**values))
-    return found
+    spec = _spec(queryset._document, names)
+    return [_row(raw, spec, row_class) for raw in queryset.only(*names).as_pymongo()]
 
 
 def user_row(user_id):
-    """The answered fields of one user as a UserRow, or None (also for a malformed id)."""
+    """The answered fields of one user as a UserRow, or None (also for a malformed id): one find_one."""
     key = object_id(user_id)
-    found = rows(User.objects(id=key), USER_FIELDS, UserRow) if key is not None else []
-    return found[0] if found else None
+    spec = _spec(User, USER_FIELDS)
+    raw = User._get_collection().find_one({"_id": key}, {db_field: 1 for _, db_field, _ in spec}) if key is not None else None
+    return _row(raw, spec, UserRow) if raw is not None else None
 
 
 def rows_by_id(document, ids, names):

@@ -180,7 +180,7 @@ def forgot_password():
 
 
 @bp.post("/reset-password/check")
-@api_doc(body=ResetTokenSchema, response=out.ResetTokenValidSchema, errors=(400, 429))
+@api_doc(body=ResetTokenSchema, response=out.ResetTokenValidSchema, errors=(410, 429))
 @password_reset_limit
 def check_reset_token():
     """Whether a reset link still works, so the page can say so before the form is filled."""

@@ -146,7 +146,7 @@ class MessageSchema(SuccessSchema):
 
 
 class ResetTokenValidSchema(SuccessSchema):
-    """POST /api/auth/reset-password/check: the link still works (otherwise 400 says why)."""
+    """POST /api/auth/reset-password/check: the link still works (otherwise 410 says why)."""
 
     valid = fields.Boolean(required=True, metadata={"enum": [True]})
 
