@@ -76,9 +76,10 @@ def render(results, machine, root):
                         f"p99 {quiet['p99_ms']:.1f} ms, so the broadcasts add "
                         + (f"{single['p99_ms'] - quiet['p99_ms']:.1f} ms" if single["p99_ms"] > quiet["p99_ms"]
                            else "nothing measurable")
-                        + " at p99 (a single event waits behind at most one batch of a fan-out, "
-                        f"SOCKETIO_FANOUT_BATCH); the rest is waiting for a core: server CPU {fan_cpu} cores, "
-                        f"{machine_note}.")
+                        + f" at p99: in each process a single event waits behind at most one batch of a fan-out "
+                        f"(SOCKETIO_FANOUT_BATCH), and during a broadcast the {fan['processes']} servers and "
+                        f"{fan['load_processes'] + 1} client processes contend for the {cores} cores (server CPU "
+                        f"{fan_cpu} cores averaged over the emits; {machine_note}).")
     else:
         socket_measured = f"run rejected ({single['p99_ms']:.1f} ms not a server figure)"
         socket_ok = "**invalid run**"
@@ -92,7 +93,7 @@ def render(results, machine, root):
     cpu_us = lambda run, name: run["cpu"].get(name, 0.0) / max(run["rate"], 1e-9) * 1e6  # noqa: E731
     app_us, bare_us = cpu_us(profile, "user_management"), cpu_us(bare, "bare_flask")
     profile_bound = (f"CPU of one process and its GIL ({um_cpu(profile):.2f} cores used): {app_us:.0f} µs of CPU per "
-                     f"request against bare Flask's {bare_us:.0f} µs ({app_us / max(bare_us, 1e-9):.1f}×)")
+                     f"request against bare Flask's {bare_us:.0f} µs ({app_us / max(bare_us, 1e-9):.1f}×; the goal needs ≤ 2×)")
     if instructions:
         profile_bound += (f"; by instruction count the app does {instructions['ratio']:.1f}× bare Flask's work "
                           "(callgrind row: token check, limiter, user read from mongomock, schema, hooks, log line).")
@@ -144,7 +145,7 @@ def render(results, machine, root):
          f"CPU: each process writes {fan['clients'] // fan['processes']} WebSocket frames per broadcast, "
          f"{fan.get('batch', 50)} at a time with a yield between batches; the {fan['load_processes']} client processes "
          f"decode {fan['clients']} on the same {cores} cores."),
-        ("3. Memory per idle client (worst process)", f"{worst_mem:.1f} KiB",
+        ("3. Memory per idle client (worst process)", f"{worst_mem:.1f} KiB ({worst_mem * 1.024:.1f} KB)",
          f"{idle_rss / 1024:.0f} MiB idle worker RSS", worst_mem * (fan["clients"] / fan["processes"]) / idle_rss,
          "< 50 KB", worst_mem * 1024 < 50_000,
          "per connection (tracemalloc, see Memory below): two green threads (the request's and engine.io's "
