@@ -39,7 +39,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache
 
 ## Benchmarks (bench/README.md): full run writes bench/RESULTS.md; bench-quick is the CI smoke run.
-## They install their Python extras; the machine needs wrk (and nginx for one baseline): apt-get install -y wrk nginx
+## They install their Python extras; the machine needs wrk (nginx, valgrind for one row each): apt-get install -y wrk nginx valgrind
 .PHONY: bench bench-quick bench-deps
 bench-deps: install
 	@command -v wrk >/dev/null || { echo "wrk is required: apt-get install -y wrk (see bench/README.md)"; exit 1; }

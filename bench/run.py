@@ -8,11 +8,13 @@ installed from here: bench/README.md says what the machine needs.
 """
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import redis
@@ -20,8 +22,8 @@ import redis
 from tests.support.processes import PROJECT_ROOT
 from tests.support.redis_store import delete_redis_keys
 
-from . import report, wrk
-from .harness import BENCH, OUT, REDIS_URL, NotificationsStack, Run, UserManagementStack, log
+from . import chart, instructions, report, wrk
+from .harness import BENCH, OUT, REDIS_URL, NotificationsStack, Run, UserManagementStack, log, raise_priority
 from .procstats import cores
 from .scenarios import email, http, sockets
 
@@ -36,17 +38,22 @@ class Plan:
     warmup_seconds: int
     trivial_seconds: int
     clients: int
+    load_processes: int
+    socket_rounds: int
     singles: int
     broadcasts: int
     email_seconds: int
     email_tail_seconds: int
     smtp_raw_seconds: int
+    instruction_requests: int
 
 
 FULL = Plan(bcrypt_samples=10, bcrypt_seconds=20, http_seconds=20, warmup_seconds=2, trivial_seconds=8, clients=1000,
-            singles=200, broadcasts=20, email_seconds=10, email_tail_seconds=20, smtp_raw_seconds=5)
+            load_processes=8, socket_rounds=6, singles=200, broadcasts=20, email_seconds=10, email_tail_seconds=20,
+            smtp_raw_seconds=5, instruction_requests=100)
 QUICK = Plan(bcrypt_samples=3, bcrypt_seconds=4, http_seconds=3, warmup_seconds=1, trivial_seconds=2, clients=100,
-             singles=20, broadcasts=3, email_seconds=3, email_tail_seconds=3, smtp_raw_seconds=2)
+             load_processes=2, socket_rounds=1, singles=20, broadcasts=3, email_seconds=3, email_tail_seconds=3,
+             smtp_raw_seconds=2, instruction_requests=0)
 
 
 def run_all(run):
@@ -60,6 +67,9 @@ def run_all(run):
         run.results["data"] = {"users": 1 + run.results["wrk"]["invite_accept"]["ok"],
                                "invites": run.results["invites_created"]}
         user_management.stop()
+        if run.plan.instruction_requests:
+            log("instructions per request under callgrind (about two minutes)")
+            run.results["instructions"] = instructions.measure(run, run.plan.instruction_requests)
         log("starting the SMTP sink and two notifications processes")
         notifications = NotificationsStack(run)
         sockets.fanout(run, notifications)
@@ -73,6 +83,15 @@ def run_all(run):
         run.results["redis_keys_deleted"] = delete_redis_keys(run.run_id, REDIS_URL)
     (run.logs / "results.json").write_text(json.dumps(run.results, indent=2, default=str))
     return run.results
+
+
+def write_report(results, machine, output):
+    """The chart beside `output`, then `output` itself."""
+    chart_path = output.parent / ("latency.png" if output.name == "RESULTS.md" else f"latency-{output.stem}.png")
+    chart.draw(results, chart_path)
+    results["chart"] = chart_path.name
+    output.write_text(report.render(results, machine, PROJECT_ROOT))
+    log(f"wrote {output} and {chart_path.name}")
 
 
 def preflight():
@@ -95,17 +114,26 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="short smoke run (CI); writes bench/out/RESULTS-quick.md")
     parser.add_argument("--profile", action="store_true", help="also record a py-spy profile of GET /api/auth/profile")
     parser.add_argument("--output", help="where to write the Markdown results")
+    parser.add_argument("--render", metavar="RESULTS_JSON",
+                        help="only write the results (and chart) again from a finished run's results-final.json")
     args = parser.parse_args(argv)
-    preflight()
-    started = time.monotonic()
-    results = run_all(Run(QUICK if args.quick else FULL, args.quick, args.profile))
-    results["wall_seconds"] = time.monotonic() - started
-    results["command"] = "make bench-quick" if args.quick else "make bench"
-    results["argv"] = " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])])
-    output = Path(args.output) if args.output else (OUT / "RESULTS-quick.md" if args.quick else BENCH / "RESULTS.md")
+    if args.render:
+        results = json.loads(Path(args.render).read_text())
+    else:
+        preflight()
+        niceness = raise_priority()
+        started = time.monotonic()
+        results = run_all(Run(QUICK if args.quick else FULL, args.quick, args.profile))
+        results["wall_seconds"] = time.monotonic() - started
+        results["command"] = "make bench-quick" if args.quick else "make bench"
+        results["argv"] = " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])])
+        results.update(finished=datetime.now(timezone.utc).isoformat(), load_average_end=os.getloadavg(),
+                       commit=report.commit_label(PROJECT_ROOT), machine=machine_info(), niceness=niceness)
+        (OUT / results["run_id"] / "results-final.json").write_text(json.dumps(results, indent=2, default=str))
+    quick = results["quick"]
+    output = Path(args.output) if args.output else (OUT / "RESULTS-quick.md" if quick else BENCH / "RESULTS.md")
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(report.render(results, machine_info(), PROJECT_ROOT))
-    log(f"done in {results['wall_seconds']:.0f}s; wrote {output.resolve().relative_to(PROJECT_ROOT)}")
+    write_report(results, results["machine"], output)
     return 0
 
 

@@ -9,16 +9,21 @@ import shutil
 import subprocess
 import tempfile
 
+# The latency distribution's percentiles that the chart draws (bench/chart.py).
+CURVE_PERCENTILES = (1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 97.5, 99, 99.5, 99.9)
 DONE_LUA = r"""
 function done(summary, latency, requests)
   local e = summary.errors
+  local curve = {}
+  for i, p in ipairs({PERCENTILES}) do curve[i] = string.format("%d", latency:percentile(p)) end
   io.write(string.format(
     'WRKJSON {"requests":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,' ..
-    '"p50":%d,"p90":%d,"p99":%d,"max":%d,"mean":%f}\n',
+    '"p50":%d,"p90":%d,"p99":%d,"max":%d,"mean":%f,"curve_us":[%s]}\n',
     summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean,
+    table.concat(curve, ",")))
 end
-"""
+""".replace("{PERCENTILES}", "{" + ", ".join(str(p) for p in CURVE_PERCENTILES) + "}")
 
 
 def lua_string(value):
@@ -100,6 +105,7 @@ def finish(handle):
         p50_ms=data["p50"] / 1000,
         p90_ms=data["p90"] / 1000,
         p99_ms=data["p99"] / 1000,
+        curve_ms=[[p, us / 1000] for p, us in zip(CURVE_PERCENTILES, data["curve_us"])],
         cpu_seconds=usage.ru_utime + usage.ru_stime,
         cpu_share=(usage.ru_utime + usage.ru_stime) / seconds if seconds else 0.0,
         connections=handle["connections"],
