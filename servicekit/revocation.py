@@ -132,14 +132,10 @@ def holds(state, token_version, sid=None):
                 and (sid is None or sid not in state.ended_sessions))
 
 
-def session_ended(state, sid):
-    """True when `state` records session `sid` as ended (a token without a session has none to end)."""
-    return bool(state is not None and sid is not None and sid in state.ended_sessions)
-
-
 def ending_reason(state, token_version, sid=None):
     """Why a token no longer holds under `state`: SESSION_ENDED when only its session was signed out,
     TOKEN_REVOKED otherwise; None while it holds."""
     if holds(state, token_version, sid):
         return None
-    return SESSION_ENDED if holds(state, token_version) and session_ended(state, sid) else TOKEN_REVOKED
+    # Good but for its session: only that session was ended.
+    return SESSION_ENDED if holds(state, token_version) else TOKEN_REVOKED

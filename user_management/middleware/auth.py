@@ -119,7 +119,7 @@ def verify_access_token():
     if isinstance(decoded, Exception):
         raise decoded
     header, claims = decoded
-    if not getattr(g, "_jwt_extended_jwt", None) is claims:
+    if getattr(g, "_jwt_extended_jwt", None) is not claims:
         holds, user = token_holds(claims)
         if not holds:
             raise RevokedTokenError(header, claims)

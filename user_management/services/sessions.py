@@ -87,27 +87,11 @@ def publish_user_state(user_id):
 
 
 def token_is_current(user, claims):
-    """True when `claims` were issued to `user` as it is now, its organization (if any) is active, and the
-    token's session was not ended on its own."""
+    """MongoDB's answer: True when `claims` were issued to `user` as it is now, its organization (if any) is
+    active, and the token's session (`sid`, its refresh-token family) was not ended on its own."""
+    sid = claims.get("sid")
     return bool(user and user.is_active and claims.get("tv") == user.token_version and organization_is_active(user)
-                and not session_is_ended(user.id, claims.get("sid")))
-
-
-def session_is_ended(user_id, sid):
-    """True when session `sid` of the user was ended; the Redis record answers, MongoDB when it cannot.
-
-    A token without `sid` (none is issued so now) has no session of its own to end.
-    """
-    if sid is None:
-        return False
-    try:
-        state = revocation.read(get_redis(), current_app.config["SHARED_KEY_PREFIX"], user_id)
-    except redis.RedisError:
-        state = None
-    if state is not None:
-        return revocation.session_ended(state, sid)
-    # No record (Redis flushed or unreachable): the session's refresh-token family says it.
-    return RefreshToken.family_is_revoked(sid)
+                and not (sid and RefreshToken.family_is_revoked(sid)))
 
 
 def token_holds(claims):
@@ -135,11 +119,13 @@ def token_holds(claims):
 def _rebuild_record(user):
     """Write a missing record from MongoDB: the user's state, and the sessions ended within a record's lifetime."""
     remember_user_state(user)
-    since = utcnow() - timedelta(seconds=_record_ttl())
-    ended = RefreshToken.objects(user=user.id, revoked_at__gte=since).distinct("family")
+    ttl = _record_ttl()
+    ended = RefreshToken.objects(user=user.id, revoked_at__gte=utcnow() - timedelta(seconds=ttl)).distinct("family")
+    prefix = current_app.config["SHARED_KEY_PREFIX"]
     try:
+        client = get_redis()
         for sid in ended:
-            revocation.end_session(get_redis(), current_app.config["SHARED_KEY_PREFIX"], user.id, sid, _record_ttl())
+            revocation.end_session(client, prefix, user.id, sid, ttl)
     except redis.RedisError as exc:
         log.error("revocation record not rebuilt", extra={"user_id": str(user.id), "error": type(exc).__name__})
 
