@@ -16,6 +16,7 @@ from ..models.invite import ACCEPTED, EMAIL_FAILED, EMAIL_SENT, EXPIRED, PENDING
 from ..models.rows import InviteRow, rows, rows_by_id
 from ..services import audit, lockout
 from ..services.notification_client import cancel_email, deliver_now, queue_email
+from ..services.organizations import find_visible_organization
 from ..utils.ids import derived_id
 from ..utils.pagination import paginate
 from ..utils.password_strength import check_new_password
@@ -339,10 +340,7 @@ def _invites_in_view(user, organization_id):
         return Invite.objects(invited_by=user)
     if user.role == CLIENT_USER:
         raise Forbidden("Your role does not allow this")
-    organization = get_or_404(Organization, organization_id, "Organization not found")
-    if not is_staff(user.role) and str(organization.id) != user.organization_id:
-        raise NotFound("Organization not found")
-    return Invite.objects(organization=organization)
+    return Invite.objects(organization=find_visible_organization(user, organization_id))
 
 
 def list_invites(user, page, limit, status=None, search=None, organization_id=None):

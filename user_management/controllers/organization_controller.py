@@ -6,13 +6,10 @@ from ..models import Invite, Organization, RefreshToken, User, get_or_404
 from ..models import audit_event as events
 from ..models.rows import USER_FIELDS, UserRow, rows
 from ..services import audit
+from ..services.organizations import ORGANIZATION_NOT_FOUND, find_visible_organization
 from ..services.sessions import end_organization_sessions
 from ..utils.pagination import Row, paginate, with_rows
-from ..utils.roles import is_staff
 from ..utils.timeutil import utcnow
-
-
-ORGANIZATION_NOT_FOUND = "Organization not found"
 
 
 def organization_of(user):
@@ -84,23 +81,15 @@ def list_organizations(page, limit, search=None, status=None):
     return with_rows(result, lambda organization: counts[str(organization.id)])
 
 
-def visible_organization(actor, organization_id):
-    """An organization `actor` may look at: any for staff, only its own for a member (else NotFound)."""
-    organization = get_or_404(Organization, organization_id, ORGANIZATION_NOT_FOUND)
-    if not is_staff(actor.role) and str(organization.id) != actor.organization_id:
-        raise NotFound(ORGANIZATION_NOT_FOUND)
-    return organization
-
-
 def organization_detail(actor, organization_id):
     """One organization with its member and pending-invite counts."""
-    organization = visible_organization(actor, organization_id)
+    organization = find_visible_organization(actor, organization_id)
     return Row(organization, **_with_counts([organization])[str(organization.id)])
 
 
 def members_of(actor, organization_id, page, limit):
     """Members of an organization the actor may look at, oldest first."""
-    return _members_page(visible_organization(actor, organization_id), page, limit)
+    return _members_page(find_visible_organization(actor, organization_id), page, limit)
 
 
 def set_organization_status(actor, organization_id, is_active):
@@ -110,7 +99,7 @@ def set_organization_status(actor, organization_id, is_active):
     refused, and its pending invites answer 410. Deactivation also revokes the
     members' refresh tokens, so reactivation means logging in again.
     """
-    organization = get_or_404(Organization, organization_id, "Organization not found")
+    organization = get_or_404(Organization, organization_id, ORGANIZATION_NOT_FOUND)
     now = utcnow()
     Organization.objects(id=organization.id).update_one(set__is_active=is_active, set__updated_at=now)
     if not is_active:

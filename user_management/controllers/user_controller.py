@@ -5,12 +5,13 @@ from mongoengine.queryset.visitor import Q
 
 from servicekit import contract
 
-from ..exceptions import Conflict, InvalidInput, NotFound
-from ..models import Organization, User, get_or_404
+from ..exceptions import Conflict, InvalidInput
+from ..models import Organization, User
 from ..models import audit_event as events
 from ..models.rows import USER_FIELDS, UserRow, rows
 from ..services import audit, lockout
 from ..services.passwords import check_new_password
+from ..services.organizations import find_visible_organization
 from ..services.sessions import set_user_active
 from ..services.users import find_managed_user
 from ..utils.pagination import paginate, with_rows
@@ -20,7 +21,6 @@ from ..utils.timeutil import utcnow
 
 
 PLACEHOLDER_NAMES = ("Super", "Admin")
-ORGANIZATION_NOT_FOUND = "Organization not found"
 
 
 def create_super_admin(email, password, first_name=None, last_name=None):
@@ -75,13 +75,12 @@ def unlock_user(actor, user_id):
     return target
 
 
-def _visible_organization(actor, organization_id):
-    """The organization a list is narrowed to: any for staff, only its own for a client_admin (else NotFound)."""
-    if is_staff(actor.role):
-        return get_or_404(Organization, organization_id, ORGANIZATION_NOT_FOUND).id if organization_id else None
-    if organization_id and organization_id.lower() != actor.organization_id:
-        raise NotFound(ORGANIZATION_NOT_FOUND)
-    return actor.organization.id
+def _listed_organization(actor, organization_id):
+    """The organization a list is narrowed to: the one named (if the actor may see it), else the actor's own
+    (None for staff: everyone)."""
+    if organization_id:
+        return find_visible_organization(actor, organization_id).id
+    return None if is_staff(actor.role) else actor.organization.id
 
 
 def list_users(actor, page, limit, search=None, role=None, organization_id=None, status=None):
@@ -90,7 +89,7 @@ def list_users(actor, page, limit, search=None, role=None, organization_id=None,
     Each row also says whether the user is locked out and names its organization.
     """
     queryset = User.objects
-    organization = _visible_organization(actor, organization_id)
+    organization = _listed_organization(actor, organization_id)
     if organization is not None:
         queryset = queryset.filter(organization=organization)
     if search:
