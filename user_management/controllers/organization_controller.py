@@ -4,11 +4,11 @@ from mongoengine.errors import NotUniqueError
 from ..exceptions import Conflict, NotFound
 from ..models import Invite, Organization, RefreshToken, User, get_or_404
 from ..models import audit_event as events
-from ..models.rows import USER_FIELDS, UserRow, rows
+from ..models.rows import user_rows
 from ..services import audit
 from ..services.organizations import ORGANIZATION_NOT_FOUND, find_visible_organization
 from ..services.sessions import end_organization_sessions
-from ..utils.pagination import Row, paginate, with_rows
+from ..utils.pagination import WithExtras, paginate, with_rows
 from ..utils.timeutil import utcnow
 
 
@@ -47,8 +47,7 @@ def list_members(user, page, limit):
 
 def _members_page(organization, page, limit):
     # _id breaks ties: members created in the same millisecond keep one order from page to page.
-    return paginate(User.objects(organization=organization).order_by("created_at", "id"), page, limit,
-                    read=lambda page_set: rows(page_set, USER_FIELDS, UserRow))
+    return paginate(User.objects(organization=organization).order_by("created_at", "id"), page, limit, read=user_rows)
 
 
 def _counts(queryset, organization_ids):
@@ -84,7 +83,7 @@ def list_organizations(page, limit, search=None, status=None):
 def organization_detail(actor, organization_id):
     """One organization with its member and pending-invite counts."""
     organization = find_visible_organization(actor, organization_id)
-    return Row(organization, **_with_counts([organization])[str(organization.id)])
+    return WithExtras(organization, **_with_counts([organization])[str(organization.id)])
 
 
 def members_of(actor, organization_id, page, limit):

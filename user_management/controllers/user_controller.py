@@ -8,7 +8,7 @@ from servicekit import contract
 from ..exceptions import Conflict, InvalidInput
 from ..models import Organization, User
 from ..models import audit_event as events
-from ..models.rows import USER_FIELDS, UserRow, rows
+from ..models.rows import user_rows
 from ..services import audit, lockout
 from ..services.passwords import check_new_password
 from ..services.organizations import find_visible_organization
@@ -105,8 +105,7 @@ def list_users(actor, page, limit, search=None, role=None, organization_id=None,
         locked = lockout.locked_user_ids(queryset.filter(is_active=True).scalar("id", "email"), now)
         queryset = queryset.filter(is_active=True, **{"id__in" if status == "locked" else "id__nin": list(locked)})
     # _id breaks ties: users created in the same millisecond keep one order from page to page.
-    result = paginate(queryset.order_by("-created_at", "-id"), page, limit,
-                      read=lambda page_set: rows(page_set, USER_FIELDS, UserRow))
+    result = paginate(queryset.order_by("-created_at", "-id"), page, limit, read=user_rows)
     locked = lockout.locked_user_ids([(user.id, user.email) for user in result.items], now)
     names = dict(Organization.objects(id__in=list({user.organization_id for user in result.items} - {None}))
                  .scalar("id", "name"))

@@ -66,6 +66,11 @@ def rows(queryset, names, row_class=Row):
     return [_row(raw, spec, row_class) for raw in queryset.only(*names).as_pymongo()]
 
 
+def user_rows(queryset):
+    """The users of `queryset` as UserRows with the answered fields (one projected query)."""
+    return rows(queryset, USER_FIELDS, UserRow)
+
+
 def account_row(user_id):
     """The signed-in user's answered fields as an AccountRow, or None (also for a malformed id): one find_one."""
     key = object_id(user_id)
