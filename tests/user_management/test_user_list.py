@@ -47,9 +47,12 @@ def test_search_role_organization_and_status_filters(client, factory, app):
     for _ in range(app.config["LOCKOUT_THRESHOLD"]):
         lockout.record_login_failure(worker.email)
     assert lockout.locked_user_ids([(worker.id, worker.email)], utcnow()) == {str(worker.id)}
-    assert emails(listed(client, factory, admin, "?status=locked")) == [worker.email]
-    active = emails(listed(client, factory, admin, "?status=active"))
+    locked_rows = listed(client, factory, admin, "?status=locked")["users"]
+    assert emails({"users": locked_rows}) == [worker.email] and locked_rows[0]["locked"] is True
+    active_rows = listed(client, factory, admin, "?status=active")["users"]
+    active = emails({"users": active_rows})
     assert worker.email not in active and gone.email not in active and boss.email in active
+    assert not any(row["locked"] for row in active_rows)
     row = listed(client, factory, admin, f"?search={worker.email}")["users"][0]
     assert row["locked"] is True
 

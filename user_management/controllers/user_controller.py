@@ -98,15 +98,18 @@ def list_users(actor, page, limit, search=None, role=None, organization_id=None,
     if role:
         queryset = queryset.filter(role=role)
     now = utcnow()
+    locked = None
     if status == "inactive":
         queryset = queryset.filter(is_active=False)
     elif status:
         # Locks are few and keyed by email hash: find the locked among the candidates, then filter on them.
+        # Every listed user is one of these candidates, so this set also answers each row's `locked`.
         locked = lockout.locked_user_ids(queryset.filter(is_active=True).scalar("id", "email"), now)
         queryset = queryset.filter(is_active=True, **{"id__in" if status == "locked" else "id__nin": list(locked)})
     # _id breaks ties: users created in the same millisecond keep one order from page to page.
     result = paginate(queryset.order_by("-created_at", "-id"), page, limit, read=user_rows)
-    locked = lockout.locked_user_ids([(user.id, user.email) for user in result.items], now)
+    if locked is None:
+        locked = lockout.locked_user_ids([(user.id, user.email) for user in result.items], now)
     names = dict(Organization.objects(id__in=list({user.organization_id for user in result.items} - {None}))
                  .scalar("id", "name"))
     names = {str(key): name for key, name in names.items()}
