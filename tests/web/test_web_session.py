@@ -159,6 +159,22 @@ def test_a_password_change_needs_the_current_password_and_a_token(client, admin)
     assert session_post(client, "/refresh").status_code == 200
 
 
+def test_password_changes_share_one_budget_across_api_and_web(client, admin, app):
+    """The console's cookie route is no second budget for password changes (RATELIMIT_PASSWORD_CHANGE)."""
+    access = login(client, admin).json["accessToken"]
+    headers = {"Authorization": f"Bearer {access}"}
+    weak = {"currentPassword": PASSWORD, "newPassword": "short"}  # refused by the schema: no lockout, no change
+    budget = int(app.config["RATELIMIT_PASSWORD_CHANGE"].split()[0])
+    for index in range(budget):
+        if index % 2:
+            response = session_post(client, "/change-password", weak, headers=headers)
+        else:
+            response = client.post("/api/auth/change-password", json=weak, headers=headers)
+        assert response.status_code == 422, response.json
+    assert client.post("/api/auth/change-password", json=weak, headers=headers).status_code == 429
+    assert session_post(client, "/change-password", weak, headers=headers).status_code == 429
+
+
 @pytest.mark.parametrize("path", ["/no-such-page", "/console/extra", "/organizations/a/b"])
 def test_an_unknown_page_is_html_with_a_link_home(client, path):
     response = client.get(path, headers={"Accept": "text/html,application/xhtml+xml"})

@@ -1,6 +1,6 @@
 """/api/auth: login and its second factor, refresh, logout, profile, passwords."""
 from flask import Blueprint, current_app, request
-from flask_jwt_extended import current_user, get_jwt
+from flask_jwt_extended import current_user
 
 from ..controllers import auth_controller, password_controller, two_factor_enrollment, two_factor_login, user_controller
 from ..extensions import limiter
@@ -60,6 +60,8 @@ def _limit(name):
 
 two_factor_limit = limiter.shared_limit(_limit("RATELIMIT_TWO_FACTOR"), scope="two-factor")
 password_reset_limit = limiter.shared_limit(_limit("RATELIMIT_PASSWORD_RESET"), scope="password-reset")
+# One budget for a password change, whether from the API or the console's cookie session.
+password_change_limit = limiter.shared_limit(_limit("RATELIMIT_PASSWORD_CHANGE"), scope="password-change")
 
 
 def _signed_in_user(two_factor_token):
@@ -198,17 +200,21 @@ def reset_password():
     return out.MessageSchema().dump({"message": "Your password has been reset; please log in"})
 
 
-@bp.post("/change-password")
-@api_doc(body=ChangePasswordSchema, response=out.PasswordChangedSchema, auth=True)
-@auth_required()
-@limiter.limit(_limit("RATELIMIT_PASSWORD_CHANGE"))
-def change_password():
-    """Change the caller's password; other sessions end, the caller gets a fresh one."""
+def password_changed():
+    """Change the caller's password from the request body: the answer (a message and the caller's new session)."""
     data = json_body(ChangePasswordSchema())
     session = password_controller.change_password(current_user, data["current_password"], data["new_password"],
                                                   client_info())
-    message = "Password changed; your other sessions were signed out"
-    return out.PasswordChangedSchema().dump({"message": message, **session})
+    return {"message": "Password changed; your other sessions were signed out", **session}
+
+
+@bp.post("/change-password")
+@api_doc(body=ChangePasswordSchema, response=out.PasswordChangedSchema, auth=True)
+@auth_required()
+@password_change_limit
+def change_password():
+    """Change the caller's password; other sessions end, the caller gets a fresh one."""
+    return out.PasswordChangedSchema().dump(password_changed())
 
 
 @bp.post("/refresh")
@@ -264,7 +270,7 @@ def update_profile():
 def sessions():
     """The caller's signed-in sessions (created, last used, IP, user agent, which one is this one)."""
     return out.SessionListSchema().dump(
-        {"sessions": auth_controller.list_sessions(current_user, get_jwt().get("sid"))})
+        {"sessions": auth_controller.list_sessions(current_user, access_claims().get("sid"))})
 
 
 @bp.delete("/sessions/<session_id>")
@@ -272,5 +278,5 @@ def sessions():
 @auth_required()
 def end_session(session_id):
     """Sign one of the caller's sessions out: its refresh token, access tokens and sockets die at once."""
-    auth_controller.end_own_session(current_user, session_id, get_jwt().get("sid"))
+    auth_controller.end_own_session(current_user, session_id, access_claims().get("sid"))
     return out.MessageSchema().dump({"message": "Session signed out"})

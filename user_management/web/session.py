@@ -10,18 +10,16 @@ come from one of our pages: Origin check plus a double-submit CSRF token
 clients.
 """
 from flask import current_app, jsonify, request
-from flask_jwt_extended import current_user
 
-from ..controllers import auth_controller, password_controller, two_factor_enrollment, two_factor_login
+from ..controllers import auth_controller, two_factor_enrollment, two_factor_login
 from ..exceptions import InvalidInput, Unauthorized
-from ..extensions import limiter
 from ..middleware.auth import auth_required
 from ..middleware.error_handlers import error_response
 from ..middleware.request_parsing import json_body
-from ..routes.auth import client_info, finish_login, login_failure_limit, two_factor_limit
+from ..routes.auth import (client_info, finish_login, login_failure_limit, password_change_limit, password_changed,
+                           two_factor_limit)
 from ..schemas import responses as out
-from ..schemas.auth import (ChangePasswordSchema, LoginSchema, RecoveryCodeLoginSchema, TotpConfirmSchema,
-                            VerifyOtpSchema, VerifyTotpSchema)
+from ..schemas.auth import LoginSchema, RecoveryCodeLoginSchema, TotpConfirmSchema, VerifyOtpSchema, VerifyTotpSchema
 from . import bp
 from .security import check_same_origin_request, cookie_secure
 
@@ -127,14 +125,10 @@ def refresh():
 
 @bp.post("/web/session/change-password")
 @auth_required()
-@limiter.limit(lambda: current_app.config["RATELIMIT_PASSWORD_CHANGE"])
+@password_change_limit
 def change_password():
     """Change the caller's password from the account page: the other sessions end, this one gets a new cookie."""
-    data = json_body(ChangePasswordSchema())
-    session = password_controller.change_password(current_user, data["current_password"], data["new_password"],
-                                                  client_info())
-    message = "Password changed; your other sessions were signed out"
-    return session_response(out.PasswordChangedSchema, {"message": message, **session})
+    return session_response(out.PasswordChangedSchema, password_changed())
 
 
 @bp.post("/web/session/logout")
