@@ -15,7 +15,7 @@ from servicekit.errors import handle_http_exception
 from ..extensions import limiter, talisman
 from ..models.audit_event import EVENT_TYPES
 from ..utils.passwords import MAX_LENGTH, MIN_LENGTH
-from ..utils.roles import INVITABLE_ROLES, RANK
+from ..utils.roles import INVITABLE_ROLES, STAFF_ROLES, RANK
 from . import bp
 from .security import PAGE_CSP, ensure_csrf_token
 
@@ -72,6 +72,7 @@ def render_page(template, script, signed_in=False, **context):
         "passwordMinLength": MIN_LENGTH,
         "passwordMaxLength": MAX_LENGTH,
         "invitableRoles": {role: list(roles) for role, roles in INVITABLE_ROLES.items()},
+        "staffRoles": list(STAFF_ROLES),
         "roleRank": RANK,
         "auditEventTypes": list(EVENT_TYPES),
     }

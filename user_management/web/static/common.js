@@ -16,9 +16,10 @@
     return ROLE_LABELS[role] || role;
   }
 
-  /* Staff roles belong to no organization and choose their own second factor. */
+  /* Staff roles (utils.roles.STAFF_ROLES, from the page's settings) belong to no organization and choose
+     their own second factor. */
   function isStaff(role) {
-    return ["super_admin", "site_admin", "operator"].indexOf(role) >= 0;
+    return (settings.staffRoles || []).indexOf(role) >= 0;
   }
 
   /* A second-factor method in words; "—" for none. */
