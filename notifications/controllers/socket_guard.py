@@ -41,26 +41,24 @@ class SocketGuard:
     def __init__(self, app):
         self.app = app
         self.prefix = app.config["SHARED_KEY_PREFIX"]
-        self.sockets = {}  # sid -> (user id, token version, expiry in epoch seconds)
-        self.sessions = {}  # sid -> the token's session id (claim `sid`), when it has one
+        # sid -> (user id, token version, expiry in epoch seconds, the token's session id (claim `sid`) or None)
+        self.sockets = {}
         self.lock = threading.Lock()
         self.stopping = threading.Event()
 
     def track(self, sid, user_id, token_version, expires_at, session_id=None):
         """Watch a socket that was just authorized."""
         with self.lock:
-            self.sockets[sid] = (user_id, token_version, expires_at)
-            self.sessions[sid] = session_id
+            self.sockets[sid] = (user_id, token_version, expires_at, session_id)
 
     def forget(self, sid):
         """Stop watching a socket that disconnected."""
         with self.lock:
             self.sockets.pop(sid, None)
-            self.sessions.pop(sid, None)
 
     def _snapshot(self):
         with self.lock:
-            return {sid: (*entry, self.sessions.get(sid)) for sid, entry in self.sockets.items()}
+            return dict(self.sockets)
 
     def end(self, sid, reason):
         """Tell the socket why, then disconnect it (this process's socket: no message queue round trip)."""

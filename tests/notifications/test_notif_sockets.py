@@ -242,7 +242,7 @@ def test_the_guard_ends_a_socket_whose_token_was_revoked(app, token, redis_prefi
     assert ("sessionEnded", {"reason": "token_revoked", "message": revocation_message("token_revoked")}) \
         in received_events(alice)
     assert not alice.is_connected() and bob.is_connected()
-    assert [user for user, _tv, _exp in guard.sockets.values()] == ["bob"]
+    assert [user for user, _tv, _exp, _session in guard.sockets.values()] == ["bob"]
 
 
 def test_the_guard_ends_only_the_sockets_of_an_ended_session(app, token, redis_prefix, redis_client):
