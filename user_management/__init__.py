@@ -98,16 +98,19 @@ def register_extensions(app):
 
 
 def only_with_origin(after_request_funcs):
-    """Skip flask-cors's after-request hook (the last one registered) for a request without an Origin header.
+    """Skip flask-cors's after-request hook for a request without an Origin header.
 
-    Browsers send Origin on every cross-origin request: without it there is no CORS to answer.
+    Browsers send Origin on every cross-origin request: without it there is no CORS to answer. The hook is
+    found by its name in flask-cors, so a change there fails at start-up instead of wrapping another hook.
     """
-    cors_hook = after_request_funcs[-1]
+    index = next(index for index, hook in enumerate(after_request_funcs)
+                 if getattr(hook, "__name__", None) == "cors_after_request")
+    cors_hook = after_request_funcs[index]
 
     def cors_when_asked(response):
         return cors_hook(response) if "Origin" in request.headers else response
 
-    after_request_funcs[-1] = cors_when_asked
+    after_request_funcs[index] = cors_when_asked
 
 
 def register_database(app):
