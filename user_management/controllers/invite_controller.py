@@ -13,7 +13,7 @@ from ..exceptions import Conflict, Forbidden, Gone, NotFound, TooManyRequests, w
 from ..models import Invite, Organization, Throttle, User, get_or_404
 from ..models import audit_event as events
 from ..models.invite import ACCEPTED, EMAIL_FAILED, EMAIL_SENT, EXPIRED, PENDING, REVOKED, PendingAccount
-from ..models.rows import InviteRow, rows, rows_by_id
+from ..models.rows import invite_rows
 from ..services import audit, lockout
 from ..services.notification_client import cancel_email, deliver_now, queue_email
 from ..services.organizations import find_visible_organization
@@ -357,22 +357,6 @@ def list_invites(user, page, limit, status=None, search=None, organization_id=No
         queryset = queryset.filter(status=status)
     # _id breaks ties: invites created in the same millisecond keep one order from page to page.
     return paginate(queryset.order_by("-created_at", "-id"), page, limit, read=invite_rows)
-
-
-# What a listed invite answers (schemas.responses.InviteSchema), read raw.
-INVITE_LIST_FIELDS = ("id", "email", "role", "organization", "invited_by", "status", "expires_at", "accepted_at",
-                      "revoked_at", "send_count", "email_status", "created_at")
-
-
-def invite_rows(page_set):
-    """A page of invites as projected rows; their inviters and organizations in one query per collection."""
-    invites = rows(page_set, INVITE_LIST_FIELDS, InviteRow)
-    organizations = rows_by_id(Organization, (invite.organization for invite in invites), ("name",))
-    inviters = rows_by_id(User, (invite.invited_by for invite in invites), ("email", "first_name", "last_name"))
-    for invite in invites:
-        invite.organization = organizations.get(invite.organization)
-        invite.invited_by = inviters.get(invite.invited_by)
-    return invites
 
 
 def find_manageable_invite(actor, invite_id):

@@ -7,12 +7,16 @@ resolves the few it names in one query per collection (`rows_by_id`).
 """
 from .invite import effective_status
 from .lookup import object_id
+from .organization import Organization
 from .user import User
 
 _MISSING = object()
 # A user's answered fields (schemas.responses.UserSchema): never a secret.
 USER_FIELDS = ("id", "email", "first_name", "last_name", "role", "organization", "two_factor_method", "totp_enabled",
                "is_active", "last_login_at", "created_at", "updated_at")
+# What a listed invite answers (schemas.responses.InviteSchema).
+INVITE_LIST_FIELDS = ("id", "email", "role", "organization", "invited_by", "status", "expires_at", "accepted_at",
+                      "revoked_at", "send_count", "email_status", "created_at")
 # The caller's own account adds the count of recovery codes left (the digests are read, never answered).
 ACCOUNT_FIELDS = (*USER_FIELDS, "recovery_codes")
 
@@ -69,6 +73,17 @@ def rows(queryset, names, row_class=Row):
 def user_rows(queryset):
     """The users of `queryset` as UserRows with the answered fields (one projected query)."""
     return rows(queryset, USER_FIELDS, UserRow)
+
+
+def invite_rows(page_set):
+    """A page of invites as projected rows; their inviters and organizations in one query per collection."""
+    invites = rows(page_set, INVITE_LIST_FIELDS, InviteRow)
+    organizations = rows_by_id(Organization, (invite.organization for invite in invites), ("name",))
+    inviters = rows_by_id(User, (invite.invited_by for invite in invites), ("email", "first_name", "last_name"))
+    for invite in invites:
+        invite.organization = organizations.get(invite.organization)
+        invite.invited_by = inviters.get(invite.invited_by)
+    return invites
 
 
 def account_row(user_id):
