@@ -12,7 +12,13 @@
   var waits = 0;                      // reads waiting out a 429
   var replacing = Promise.resolve();  // a request that replaces this session's cookie (a password change)
 
+  var leaving = false;
+
+  /* Go to sign-in, once: a sign-out and the socket's sessionEnded may both ask, and a second navigation would
+     abort the first. */
   function toLogin() {
+    if (leaving) return;
+    leaving = true;
     window.location.replace("/login");
   }
 
